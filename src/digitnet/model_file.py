@@ -1,0 +1,181 @@
+"""Model files: a network's parameters and what is needed to rebuild it, with no pickle.
+
+A model file is a .npz (zip) archive holding:
+
+- ``header.json``: {"format": "digitnet-model", "version": 1, "sizes", "activation", "cost",
+  "dtype", "seed", "history"} as UTF-8 JSON;
+- ``W0.npy, b0.npy, W1.npy, ...``: the weights and biases, layer by layer.
+
+It is read with ``allow_pickle=False`` and every part is checked (names, shapes, dtypes, finite
+values) before a Network is built, and each member's size is checked before it is read, so a file
+cannot make digitnet run code or allocate memory its header merely claims. It is written to a
+temporary file beside the target, flushed to disk, then renamed over it: a crash mid-write leaves
+the old file as it was. The zip entries carry a fixed date, and the history keeps no wall-clock
+times, so the same seed and settings give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DigitNetError, ModelFileError
+from .network import MAX_PARAMETERS, Network
+
+FORMAT = "digitnet-model"
+VERSION = 1
+_DATE = (1980, 1, 1, 0, 0, 0)
+_MAX_HEADER = 16 * 1024 * 1024
+# History fields that depend on the run, not on the seed: left out of the file.
+_UNSAVED = ("seconds",)
+
+
+def header_of(net: Network) -> dict[str, Any]:
+    """The JSON header describing ``net``."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "sizes": list(net.sizes),
+        "activation": net.activation,
+        "cost": net.cost_name,
+        "dtype": np.dtype(net.dtype).name,
+        "seed": net.seed,
+        "history": [{k: v for k, v in h.items() if k not in _UNSAVED} for h in net.history],
+    }
+
+
+def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Write header + arrays as a zip archive at ``path``, atomically (temporary file, then rename)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"cannot save to {path}: it is a directory; give a file name such as {path / 'model.npz'}")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise ModelFileError(f"cannot save to {path}: the directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                info = zipfile.ZipInfo("header.json", date_time=_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, json.dumps(header, sort_keys=True, allow_nan=False).encode())
+                for name, a in arrays.items():
+                    buf = io.BytesIO()
+                    np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
+                    info = zipfile.ZipInfo(f"{name}.npy", date_time=_DATE)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    zf.writestr(info, buf.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save(net: Network, path: str | os.PathLike) -> None:
+    """Write ``net`` to ``path`` atomically (see the module docstring)."""
+    arrays = {}
+    for l, (W, b) in enumerate(zip(net.W, net.b)):
+        arrays[f"W{l}"] = np.asarray(W, dtype=net.dtype)
+        arrays[f"b{l}"] = np.asarray(b, dtype=net.dtype)
+    for name, a in arrays.items():
+        if not np.isfinite(a).all():
+            raise ModelFileError(f"refusing to save to {path}: {name} holds NaN or infinite values")
+    try:
+        write_archive(path, header_of(net), arrays)
+    except OSError as e:
+        raise ModelFileError(f"cannot write model file {path}: {e.strerror or e}") from None
+
+
+def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, ...], str]] | None = None,
+                 ) -> tuple[dict[str, Any], zipfile.ZipFile]:
+    """Open the archive at ``path`` and return its parsed header and the open ZipFile."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"model file {path} does not exist; train one with `digitnet train`")
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a directory, not a model file")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise ModelFileError(f"{path} is not a digitnet model file (not a readable .npz archive: {e})") from None
+    try:
+        info = zf.getinfo("header.json")
+    except KeyError:
+        zf.close()
+        raise ModelFileError(f"{path} is not a digitnet model file: it has no header.json") from None
+    if info.file_size > _MAX_HEADER:
+        zf.close()
+        raise ModelFileError(f"{path}: header.json claims {info.file_size} bytes, too large for a model header")
+    try:
+        header = json.loads(zf.read(info).decode("utf-8"))
+    except Exception as e:  # zlib, CRC, unicode and JSON errors all mean a corrupt header
+        zf.close()
+        raise ModelFileError(f"{path}: corrupt header ({type(e).__name__}: {e}); the file is damaged, retrain or re-download it") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        zf.close()
+        raise ModelFileError(f"{path} is not a digitnet model file (its header has no format {FORMAT!r})")
+    return header, zf
+
+
+def read_array(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """Read member ``name`` checking its declared size, shape, dtype and values before trusting it."""
+    try:
+        info = zf.getinfo(f"{name}.npy")
+    except KeyError:
+        raise ModelFileError(f"{path}: {name} is missing; the file is incomplete") from None
+    expected_bytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    # A .npy header is at most a few hundred bytes here; anything else is not ours.
+    if not expected_bytes <= info.file_size <= expected_bytes + 4096:
+        raise ModelFileError(f"{path}: {name} has {info.file_size} bytes, expected about {expected_bytes} for shape {shape}")
+    try:
+        raw = zf.read(info)
+        a = np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+    except Exception as e:  # corrupt deflate stream, bad CRC, bad .npy header
+        raise ModelFileError(f"{path}: {name} is corrupt ({type(e).__name__}: {e}); retrain or re-download the model") from None
+    if a.shape != tuple(shape) or a.dtype != np.dtype(dtype):
+        raise ModelFileError(f"{path}: {name} has shape {a.shape} and dtype {a.dtype}, expected {tuple(shape)} {dtype}")
+    if not np.isfinite(a).all():
+        raise ModelFileError(f"{path}: {name} holds NaN or infinite values")
+    return a
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Read and check a model file written by ``save``; returns the Network."""
+    header, zf = read_archive(path)
+    with zf:
+        version = header.get("version")
+        if version != VERSION:
+            raise ModelFileError(f"{path}: model file version {version!r} is not supported (this digitnet reads version {VERSION}); upgrade digitnet or retrain")
+        sizes, dtype, seed = header.get("sizes"), header.get("dtype"), header.get("seed")
+        if not isinstance(sizes, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes) or len(sizes) < 2:
+            raise ModelFileError(f"{path}: invalid layer sizes {sizes!r} in the header")
+        if sum(k * n + k for n, k in zip(sizes[:-1], sizes[1:])) > MAX_PARAMETERS:
+            raise ModelFileError(f"{path}: layer sizes {sizes} are larger than digitnet allows")
+        if dtype not in ("float32", "float64"):
+            raise ModelFileError(f"{path}: invalid dtype {dtype!r} in the header")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ModelFileError(f"{path}: invalid seed {seed!r} in the header")
+        history = header.get("history", [])
+        if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+            raise ModelFileError(f"{path}: invalid training history in the header")
+        try:
+            net = Network(sizes, activation=header.get("activation"), cost=header.get("cost"), seed=seed, dtype=dtype)
+        except DigitNetError as e:
+            raise ModelFileError(f"{path}: {e}") from None
+        for l, (n, k) in enumerate(zip(sizes[:-1], sizes[1:])):
+            net.W[l] = read_array(path, zf, f"W{l}", (k, n), dtype)
+            net.b[l] = read_array(path, zf, f"b{l}", (k,), dtype)
+        net.history = history
+        return net
