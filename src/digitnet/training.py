@@ -124,7 +124,9 @@ def fit(
     optimizer, start_epoch: the state of an interrupted run, to resume it exactly.
 
     A non-finite cost or weight stops training with TrainingDiverged; the network is left as it
-    was at the end of the last finite epoch.
+    was at the end of the last finite epoch. KeyboardInterrupt (Ctrl-C) likewise leaves the network,
+    the optimiser and the random state as they were at the end of the last whole epoch, so that a
+    checkpoint taken then resumes to the same result, bit for bit.
     """
     from . import engine as fast
 
@@ -144,30 +146,41 @@ def fit(
     for epoch in range(start_epoch, epochs):
         opt.learning_rate = eta * decay ** epoch
         started = time.perf_counter()
+        # The state at the start of the epoch: restored if the epoch diverges or is interrupted,
+        # so what remains is always a whole number of finite epochs, and a resumed run repeats
+        # this epoch exactly (same shuffle, same steps).
         saved = ([W.copy() for W in net.W], [b.copy() for b in net.b],
-                 [v.copy() for v in opt.vW], [v.copy() for v in opt.vb])
-        order = net.rng.permutation(len(X))
-        total = run(net, X, Y, order, batch_size, opt, progress)
-        train_cost = total / len(X)
-        finite = np.isfinite(train_cost) and all(np.isfinite(W).all() for W in net.W) and all(
-            np.isfinite(b).all() for b in net.b)
-        if not finite:
-            net.W, net.b, opt.vW, opt.vb = saved
-            raise TrainingDiverged(
-                f"training diverged in epoch {epoch + 1}: the cost or a weight became NaN or infinite "
-                f"with learning rate {opt.learning_rate:g}; the network is kept as it was after epoch "
-                f"{epoch}. Try a smaller learning rate, such as {opt.learning_rate / 10:g}.")
-        record: dict[str, Any] = {
-            "epoch": epoch + 1,
-            "learning_rate": opt.learning_rate,
-            "train_cost": float(train_cost),
-            "train_accuracy": None,
-        }
-        if validation_data is not None:
-            a = net.feedforward(Xv)[1][-1]
-            record["test_cost"] = float(np.mean(net.cost_function.fn(a, net.one_hot(yv, len(Xv)))))
-            record["test_accuracy"] = float(np.mean(np.argmax(a, axis=1) == yv))
-        record["train_accuracy"] = None if len(X) == 0 else _accuracy_on(net, X, labels)
+                 [v.copy() for v in opt.vW], [v.copy() for v in opt.vb], net.rng.bit_generator.state)
+
+        def restore() -> None:
+            net.W[:], net.b[:], opt.vW[:], opt.vb[:] = saved[0], saved[1], saved[2], saved[3]
+            net.rng.bit_generator.state = saved[4]
+
+        try:
+            order = net.rng.permutation(len(X))
+            total = run(net, X, Y, order, batch_size, opt, progress)
+            train_cost = total / len(X)
+            finite = bool(np.isfinite(train_cost)) and all(np.isfinite(W).all() for W in net.W) and all(
+                np.isfinite(b).all() for b in net.b)
+            if not finite:
+                restore()
+                raise TrainingDiverged(
+                    f"training diverged in epoch {epoch + 1}: the cost or a weight became NaN or infinite "
+                    f"with learning rate {opt.learning_rate:g}; the network is kept as it was after epoch "
+                    f"{epoch}. Try a smaller learning rate, such as {opt.learning_rate / 10:g}.")
+            record: dict[str, Any] = {
+                "epoch": epoch + 1,
+                "learning_rate": opt.learning_rate,
+                "train_cost": float(train_cost),
+                "train_accuracy": _accuracy_on(net, X, labels) if len(X) else None,
+            }
+            if validation_data is not None:
+                a = fast.predict_proba(net, Xv)
+                record["test_cost"] = float(np.mean(net.cost_function.fn(a, net.one_hot(yv, len(Xv)))))
+                record["test_accuracy"] = float(np.mean(np.argmax(a, axis=1) == yv))
+        except KeyboardInterrupt:
+            restore()
+            raise
         record["seconds"] = time.perf_counter() - started
         net.history.append(record)
         if callback is not None and callback(record) is True:

@@ -1,0 +1,65 @@
+"""Checkpoints: an interrupted training run, saved so that it can be resumed exactly.
+
+A checkpoint is a model file (see model_file.py) with more in it: the optimiser's velocities
+(``vW0.npy, vb0.npy, ...``) and, in the header, ``"checkpoint": {"epoch", "rng_state",
+"settings"}``: the number of whole epochs done, the random generator's state at that point and
+the training settings. Resuming from it repeats the remaining epochs with the same shuffles and
+steps, so it ends with the same model, bit for bit, as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelFileError
+from .model_file import header_of, load, read_archive, read_array, write_archive
+from .network import Network
+from .training import SGD
+
+
+def save_checkpoint(path: str | os.PathLike, net: Network, opt: SGD, settings: dict[str, Any]) -> None:
+    """Write net, the optimiser state and the settings to ``path`` atomically."""
+    header = header_of(net)
+    header["checkpoint"] = {
+        "epoch": len(net.history),
+        "rng_state": net.rng.bit_generator.state,
+        "settings": settings,
+    }
+    arrays: dict[str, np.ndarray] = {}
+    for l, (W, b) in enumerate(zip(net.W, net.b)):
+        arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+    for l, (vW, vb) in enumerate(zip(opt.vW, opt.vb)):
+        arrays[f"vW{l}"], arrays[f"vb{l}"] = vW, vb
+    try:
+        write_archive(path, header, arrays)
+    except OSError as e:
+        raise ModelFileError(f"cannot write checkpoint {path}: {e.strerror or e}") from None
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[Network, SGD, dict[str, Any]]:
+    """Read a checkpoint: the network (with its history and random state), the optimiser, the settings."""
+    net = load(path)
+    header, zf = read_archive(path)
+    with zf:
+        info = header.get("checkpoint")
+        if not isinstance(info, dict) or not isinstance(info.get("settings"), dict):
+            raise ModelFileError(f"{path} is a model file, not a checkpoint; only checkpoints can be resumed")
+        settings = info["settings"]
+        if info.get("epoch") != len(net.history):
+            raise ModelFileError(f"{path}: the checkpoint's epoch does not match its history")
+        try:
+            net.rng.bit_generator.state = info["rng_state"]
+        except (TypeError, ValueError, KeyError) as e:
+            raise ModelFileError(f"{path}: invalid random state in the checkpoint ({e})") from None
+        dtype = np.dtype(net.dtype).name
+        vW = [read_array(path, zf, f"vW{l}", W.shape, dtype) for l, W in enumerate(net.W)]
+        vb = [read_array(path, zf, f"vb{l}", b.shape, dtype) for l, b in enumerate(net.b)]
+    try:
+        opt = SGD(float(settings["learning_rate"]), float(settings.get("momentum", 0.0)),
+                  float(settings.get("weight_decay", 0.0)), vW, vb)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{path}: invalid training settings in the checkpoint ({e})") from None
+    return net, opt, settings

@@ -1,0 +1,58 @@
+"""The ``digitnet`` command line: parses arguments, prints, and calls the rest of digitnet.
+
+Each command lives in a module of this package that defines ``register(subparsers)``; the module
+adds its parser and sets ``func=run``. Heavy libraries are imported inside ``run`` so that
+``digitnet train`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from ..errors import DigitNetError
+
+# Order in `digitnet --help`; modules not listed come after, alphabetically.
+ORDER = ["train", "evaluate", "predict", "show", "serve", "export"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command module's subcommand."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="digitnet",
+        description="The handwritten-digit network of the 3Blue1Brown lessons: train it, ask it, look inside it.",
+    )
+    parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
+        if hasattr(module, "register"):
+            module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: sys.argv[1:]); returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except DigitNetError as e:
+        print(f"digitnet: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("digitnet: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `digitnet evaluate MODEL | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0

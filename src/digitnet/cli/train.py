@@ -1,0 +1,188 @@
+"""``digitnet train``: train a network on MNIST (or any MNIST-format data) and save it.
+
+With no options it trains the lessons' network: 784-16-16-10, sigmoid, quadratic cost.
+Ctrl-C or SIGTERM saves a checkpoint; ``--resume CHECKPOINT`` continues it to the same result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._common import add_data_option, int_list
+
+# The defaults: the lesson's network, with the settings that train it best here (see README).
+DEFAULTS: dict[str, Any] = {
+    "hidden": (16, 16),
+    "activation": "sigmoid",
+    "cost": "quadratic",
+    "epochs": 30,
+    "batch_size": 10,
+    "learning_rate": 1.5,
+    "momentum": 0.0,
+    "weight_decay": 0.0,
+    "learning_rate_decay": 1.0,
+    "seed": 0,
+    "dtype": "float32",
+}
+DEFAULT_OUT = "digitnet-model.npz"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    d = DEFAULTS
+    p = subparsers.add_parser(
+        "train", help="train the network and save it",
+        description="Train a network by stochastic gradient descent and save it. With no options: the "
+                    "lessons' 784-16-16-10 sigmoid network with the quadratic cost, on the bundled MNIST.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--hidden", type=int_list, default=d["hidden"], metavar="SIZES",
+                   help="hidden layer sizes, e.g. 16,16 or 100 (input and output sizes come from the data)")
+    p.add_argument("--activation", choices=["sigmoid", "relu"], default=d["activation"], help="hidden layers' activation")
+    p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default=d["cost"],
+                   help="quadratic (sigmoid outputs, the lesson's) or cross-entropy (softmax outputs)")
+    p.add_argument("--epochs", type=int, default=d["epochs"], help="passes over the training data")
+    p.add_argument("--batch-size", type=int, default=d["batch_size"], help="examples per mini-batch")
+    p.add_argument("--learning-rate", "--eta", type=float, default=d["learning_rate"], help="step size eta")
+    p.add_argument("--momentum", type=float, default=d["momentum"], help="momentum mu (0 = plain SGD)")
+    p.add_argument("--weight-decay", type=float, default=d["weight_decay"], help="L2 weight decay lambda")
+    p.add_argument("--lr-decay", type=float, default=d["learning_rate_decay"], dest="learning_rate_decay",
+                   help="multiply the learning rate by this after every epoch")
+    p.add_argument("--seed", type=int, default=d["seed"], help="random seed (same seed, same model, bit for bit)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default=d["dtype"], help="floating-point precision")
+    p.add_argument("--engine", choices=["auto", "numba", "numpy"], default="auto",
+                   help="the compiled engine, or the plain NumPy reference")
+    add_data_option(p)
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="train on the first N training images only")
+    p.add_argument("-o", "--out", default=DEFAULT_OUT, help="where to save the model")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="where to save a checkpoint on Ctrl-C/SIGTERM (default: OUT with .checkpoint.npz)")
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue an interrupted run from its checkpoint (its settings are used)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _check_out(path: Path) -> None:
+    from ..errors import ConfigError
+
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a directory; give a file name such as {path / DEFAULT_OUT}")
+    if not parent.is_dir():
+        raise ConfigError(f"--out {path}: the directory {parent} does not exist; create it first")
+
+
+def _checkpoint_path(out: Path, given: str | None) -> Path:
+    if given:
+        return Path(given)
+    name = out.name[:-4] if out.name.endswith(".npz") else out.name
+    return out.with_name(name + ".checkpoint.npz")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from tqdm import tqdm
+
+    from .. import data
+    from ..checkpoint import load_checkpoint, save_checkpoint
+    from ..errors import ConfigError, TrainingDiverged
+    from ..network import Network
+    from ..training import SGD, check_settings, fit
+
+    out = Path(args.out)
+    _check_out(out)
+    ckpt_path = _checkpoint_path(out, args.checkpoint)
+
+    if args.resume:
+        net, opt, settings = load_checkpoint(args.resume)
+        ckpt_path = Path(args.checkpoint or args.resume)
+        print(f"resuming {args.resume} after epoch {len(net.history)} of {settings['epochs']}")
+    else:
+        settings = {k: getattr(args, k) for k in DEFAULTS}
+        settings["hidden"] = list(settings["hidden"])
+        settings["data"] = args.data
+        settings["limit"] = args.limit
+        net = opt = None
+    epochs, batch_size, eta, mu, lam, decay = check_settings(
+        settings["epochs"], settings["batch_size"], settings["learning_rate"], settings["momentum"],
+        settings["weight_decay"], settings["learning_rate_decay"])
+    if settings.get("limit") is not None and settings["limit"] < 1:
+        raise ConfigError(f"--limit must be >= 1, got {settings['limit']}")
+
+    X, y = data.load_mnist_uint8("train", data_dir=settings["data"])
+    X_test, y_test = data.load_mnist("test", data_dir=settings["data"])
+    if settings.get("limit"):
+        X, y = X[:settings["limit"]], y[:settings["limit"]]
+    n_classes = len(data.class_names(settings["data"]))
+    sizes = (X.shape[1], *settings["hidden"], n_classes)
+    if net is None:
+        net = Network(sizes, activation=settings["activation"], cost=settings["cost"], seed=settings["seed"],
+                      dtype=settings["dtype"])
+        opt = SGD(eta, mu, lam)
+    elif tuple(net.sizes) != sizes:
+        raise ConfigError(f"checkpoint {args.resume} is for sizes {net.sizes}, but the data gives {sizes}")
+
+    print(f"training {'-'.join(map(str, net.sizes))} {net.activation} network, {net.cost_name} cost, "
+          f"{len(X):,} images, {epochs} epochs of mini-batches of {batch_size}, learning rate {eta:g}"
+          + (f", momentum {mu:g}" if mu else "") + (f", weight decay {lam:g}" if lam else "")
+          + (f", learning rate x{decay:g} per epoch" if decay != 1 else ""))
+
+    bar = None
+    quiet = args.quiet or not sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="img", unit_scale=True, leave=False, file=sys.stderr,
+                       desc=f"epoch {len(net.history) + 1}/{epochs}")
+        bar.n = done
+        bar.refresh()
+
+    def on_epoch(record: dict[str, Any]) -> None:
+        nonlocal bar
+        if bar is not None:
+            bar.close()
+            bar = None
+        print(f"epoch {record['epoch']:>3}/{epochs}  cost {record['train_cost']:.4f}  "
+              f"test cost {record['test_cost']:.4f}  test accuracy {100 * record['test_accuracy']:.2f}%  "
+              f"{record['seconds']:.2f} s", flush=True)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:  # SIGTERM (e.g. `kill`) is treated like Ctrl-C: checkpoint, then stop
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        fit(net, X, y, epochs=epochs, batch_size=batch_size, learning_rate=eta, momentum=mu,
+            weight_decay=lam, learning_rate_decay=decay, validation_data=(X_test, y_test),
+            callback=on_epoch, progress=progress, engine=args.engine, optimizer=opt,
+            start_epoch=len(net.history))
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        save_checkpoint(ckpt_path, net, opt, settings)
+        print(f"\ninterrupted: {len(net.history)} whole epochs kept in checkpoint {ckpt_path}\n"
+              f"resume with: digitnet train --resume {ckpt_path} --out {out}", file=sys.stderr)
+        return 130
+    except TrainingDiverged as e:
+        if bar is not None:
+            bar.close()
+        net.save(out)
+        print(f"digitnet: error: {e}\nthe last finite model ({len(net.history)} epochs) is saved in {out}",
+              file=sys.stderr)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+    net.save(out)
+    accuracy = net.history[-1]["test_accuracy"] if net.history else net.accuracy(X_test, y_test)
+    print(f"test accuracy {100 * accuracy:.2f}%; model saved to {out}")
+    return 0
