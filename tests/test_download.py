@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import digitnet.data.mnist as mnist
-from digitnet.data import MIRRORS, download_mnist, load_mnist, write_idx
+from digitnet.data import MIRRORS, download_mnist, load_mnist, mnist, write_idx
 from digitnet.data.download import MNIST_MD5, default_checksums
 from digitnet.errors import ConfigError, DownloadError
 
@@ -43,7 +42,7 @@ class Server:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+            def do_GET(self) -> None:
                 server.requests.append(self.path)
                 body = server.routes.get(self.path)
                 if body is None:
@@ -55,7 +54,7 @@ class Server:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass  # keep the test output clean
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -179,8 +178,13 @@ def test_an_oversized_response_is_cut_off(tmp_path: Path, server: Server, files:
 
 def test_progress_is_reported(tmp_path: Path, server: Server, files: dict[str, bytes], sums: dict[str, str]) -> None:
     seen: dict[str, tuple[int, int | None]] = {}
-    download_mnist(tmp_path, [server.url + "/good/"], checksums=sums, timeout=5,
-                   progress=lambda name, got, total: seen.__setitem__(name, (got, total)))
+    download_mnist(
+        tmp_path,
+        [server.url + "/good/"],
+        checksums=sums,
+        timeout=5,
+        progress=lambda name, got, total: seen.__setitem__(name, (got, total)),
+    )
     assert seen == {name: (len(body), len(body)) for name, body in files.items()}
 
 

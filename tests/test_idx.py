@@ -66,11 +66,11 @@ def test_empty_dimension_round_trips(tmp_path: Path) -> None:
 
 def test_written_bytes_follow_the_format(tmp_path: Path) -> None:
     write_idx(tmp_path / "u8.idx", np.array([[1, 2, 3], [4, 5, 6]], np.uint8))
-    assert (tmp_path / "u8.idx").read_bytes() == bytes.fromhex("00000802" "00000002" "00000003" "010203040506")
+    assert (tmp_path / "u8.idx").read_bytes() == bytes.fromhex("000008020000000200000003010203040506")
     write_idx(tmp_path / "i16.idx", np.array([-2, 258], np.int16))
-    assert (tmp_path / "i16.idx").read_bytes() == bytes.fromhex("00000B01" "00000002" "FFFE" "0102")
+    assert (tmp_path / "i16.idx").read_bytes() == bytes.fromhex("00000B0100000002FFFE0102")
     write_idx(tmp_path / "f32.idx.gz", np.array([1.5], np.float32))
-    assert gzip.decompress((tmp_path / "f32.idx.gz").read_bytes()) == bytes.fromhex("00000D01" "00000001" "3FC00000")
+    assert gzip.decompress((tmp_path / "f32.idx.gz").read_bytes()) == bytes.fromhex("00000D01000000013FC00000")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -205,7 +205,7 @@ def test_max_bytes_is_enforced(tmp_path: Path) -> None:
     assert read_idx(tmp_path / "a.idx", max_bytes=100).shape == (100,)
 
 
-def peak_bytes_while(fn) -> int:  # noqa: ANN001
+def peak_bytes_while(fn) -> int:
     tracemalloc.start()
     try:
         fn()

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 import digitnet.data.cache as cache_module
-import digitnet.data.mnist as mnist
-from digitnet.data import cache_dir, class_names, load_mnist, load_mnist_uint8, read_idx, write_idx
+from digitnet.data import cache_dir, class_names, load_mnist, load_mnist_uint8, mnist, read_idx, write_idx
 from digitnet.errors import ConfigError, DataError
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -47,14 +46,20 @@ def train() -> tuple[np.ndarray, np.ndarray]:
     return load_mnist("train")
 
 
-def make_dir(directory: Path, n_images: int = 5, n_labels: int = 5, shape: tuple[int, int] = (4, 3),
-             suffix: str = ".gz", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_dir(
+    directory: Path,
+    n_images: int = 5,
+    n_labels: int = 5,
+    shape: tuple[int, int] = (4, 3),
+    suffix: str = ".gz",
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """A small MNIST-format directory written with write_idx; returns (images, labels)."""
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(n_images, *shape), dtype=np.uint8)
     labels = rng.integers(0, 10, size=n_labels, dtype=np.uint8)
     directory.mkdir(parents=True, exist_ok=True)
-    for split, (images_stem, labels_stem) in mnist.SPLITS.items():
+    for images_stem, labels_stem in mnist.SPLITS.values():
         write_idx(directory / (images_stem + suffix), images)
         write_idx(directory / (labels_stem + suffix), labels)
     return images, labels
@@ -78,7 +83,9 @@ def test_train_pixel_mean_and_std_match_the_published_figures(
     np.testing.assert_allclose(X.mean(dtype=np.float64), TRAIN_PIXEL_MEAN, rtol=1e-6)
     # The exact figures from a histogram of the 0-255 pixel values (quicker than std over 47M floats).
     images, _ = train_uint8
-    counts = sum(np.bincount(rows.ravel(), minlength=256) for rows in np.array_split(images, 60)).astype(np.float64)
+    counts = np.zeros(256)
+    for rows in np.array_split(images, 60):  # in pieces: bincount widens its input to int64
+        counts += np.bincount(rows.ravel(), minlength=256)
     values = np.arange(256) / 255
     mean = counts @ values / counts.sum()
     std = np.sqrt(counts @ (values - mean) ** 2 / counts.sum())
@@ -238,7 +245,9 @@ def test_dotted_file_names_are_found(tmp_path: Path) -> None:
 
 def test_mismatched_counts_name_both_files_and_counts(tmp_path: Path) -> None:
     make_dir(tmp_path, n_images=5, n_labels=4)
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz holds 5 images but .*train-labels-idx1-ubyte.gz holds 4"):
+    with pytest.raises(
+        DataError, match=r"train-images-idx3-ubyte.gz holds 5 images but .*train-labels-idx1-ubyte.gz holds 4"
+    ):
         load_mnist("train", tmp_path)
 
 

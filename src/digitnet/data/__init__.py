@@ -1,6 +1,6 @@
 """digitnet's data: the IDX file format, MNIST (bundled, cached) and a checked downloader.
 
-    X, y = load_mnist("train")   # X (60000, 784) float32 in [0, 1], y (60000,) int64
+Example: X, y = load_mnist("train")  # X (60000, 784) float32 in [0, 1], y (60000,) int64
 """
 
 from digitnet.data.cache import cache_dir

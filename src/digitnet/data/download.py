@@ -96,8 +96,16 @@ class _Failed(Exception):
     """One mirror failed for one file; the message says why."""
 
 
-def _fetch(url: str, f: BinaryIO, *, accepted: tuple[str, ...], timeout: float, max_bytes: int,
-           name: str, progress: Progress | None) -> None:
+def _fetch(
+    url: str,
+    f: BinaryIO,
+    *,
+    accepted: tuple[str, ...],
+    timeout: float,
+    max_bytes: int,
+    name: str,
+    progress: Progress | None,
+) -> None:
     """Stream url into f, hashing as it goes; raise _Failed saying why if it is not the file."""
     request = urllib.request.Request(url, headers={"User-Agent": "digitnet"})
     digests = _Digests()
@@ -171,8 +179,18 @@ def download_mnist(
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
             try:
-                atomic_write(target, partial(_fetch, url, accepted=accepted, timeout=timeout, max_bytes=max_bytes,
-                                             name=name, progress=progress))
+                atomic_write(
+                    target,
+                    partial(
+                        _fetch,
+                        url,
+                        accepted=accepted,
+                        timeout=timeout,
+                        max_bytes=max_bytes,
+                        name=name,
+                        progress=progress,
+                    ),
+                )
                 break
             except _Failed as e:
                 failures.append(f"{url}: {e}")

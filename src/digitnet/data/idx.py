@@ -23,13 +23,14 @@ that is really there. Every failure is a `DataError` naming the file.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import struct
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 
@@ -53,7 +54,13 @@ MAX_BYTES = 2**31  # no IDX data set we read comes near 2 GiB; a header claiming
 _CHUNK = 1 << 20
 
 
-def _read_exact(f: BinaryIO, n: int) -> bytes:
+class _Readable(Protocol):
+    """A binary stream: an open file or a GzipFile."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _read_exact(f: _Readable, n: int) -> bytes:
     """Read up to n bytes, looping over short reads; fewer only at end of file."""
     parts = []
     while n > 0:
@@ -65,13 +72,12 @@ def _read_exact(f: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _parse_header(f: BinaryIO, path: Path, max_bytes: int) -> tuple[np.dtype, tuple[int, ...], int, int]:
+def _parse_header(f: _Readable, path: Path, max_bytes: int) -> tuple[np.dtype, tuple[int, ...], int, int]:
     """Read and check the header; return (file dtype, shape, data bytes, header bytes)."""
     magic = _read_exact(f, 4)
     if len(magic) < 4:
         raise DataError(
-            f"{path}: truncated IDX header ({len(magic)} of 4 magic bytes). "
-            "The file is incomplete; download it again."
+            f"{path}: truncated IDX header ({len(magic)} of 4 magic bytes). The file is incomplete; download it again."
         )
     if magic[0] != 0 or magic[1] != 0:
         raise DataError(
@@ -116,13 +122,13 @@ def _size_error(path: Path, shape: tuple[int, ...], dtype: np.dtype, expected: i
     )
 
 
-def _read_plain(f: BinaryIO, path: Path, max_bytes: int) -> np.ndarray:
+def _read_plain(f: io.BufferedReader, path: Path, max_bytes: int) -> np.ndarray:
     dtype, shape, expected, header_len = _parse_header(f, path, max_bytes)
     actual = os.fstat(f.fileno()).st_size - header_len
     if actual != expected:  # checked before allocating anything the header claims
         raise _size_error(path, shape, dtype, expected, actual)
     buf = np.empty(expected, dtype=np.uint8)
-    view = memoryview(buf)
+    view = buf.data  # a writable memoryview of the buffer
     got = 0
     while got < expected:
         n = f.readinto(view[got:])
@@ -132,7 +138,7 @@ def _read_plain(f: BinaryIO, path: Path, max_bytes: int) -> np.ndarray:
     return buf.view(dtype).reshape(shape)
 
 
-def _read_gzip(f: BinaryIO, path: Path, max_bytes: int) -> np.ndarray:
+def _read_gzip(f: io.BufferedReader, path: Path, max_bytes: int) -> np.ndarray:
     with gzip.GzipFile(fileobj=f, mode="rb") as g:
         dtype, shape, expected, _ = _parse_header(g, path, max_bytes)
         # Grow with the data actually decompressed, never past expected + 1 bytes:
@@ -163,7 +169,7 @@ def _reading(path: Path) -> Iterator[None]:
         ) from e
 
 
-def _is_gzip(f: BinaryIO) -> bool:
+def _is_gzip(f: io.BufferedReader) -> bool:
     start = _read_exact(f, 2)
     f.seek(0)
     return start == GZIP_MAGIC

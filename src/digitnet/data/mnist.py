@@ -229,7 +229,9 @@ def class_names(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
         try:
             names = [line.strip() for line in classes_txt.read_text(encoding="utf-8").splitlines()]
         except (OSError, UnicodeDecodeError) as e:
-            raise DataError(f"{classes_txt}: cannot read ({e}); it should be UTF-8 text, one class name per line.") from e
+            raise DataError(
+                f"{classes_txt}: cannot read ({e}); it should be UTF-8 text, one class name per line."
+            ) from e
         names = [name for name in names if name]
         if not names:
             raise DataError(f"{classes_txt} is empty; write one class name per line, in label order.")
