@@ -254,6 +254,12 @@ class Network:
 
         return load(path)
 
+    def to_onnx(self, path: str | os.PathLike) -> None:
+        """Write the network as an ONNX model (input "image" (N, 784), output "probabilities")."""
+        from .onnx_export import export
+
+        export(self, path)
+
     def copy(self) -> "Network":
         """An independent copy: same parameters, history and random state."""
         other = object.__new__(Network)
