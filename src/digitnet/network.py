@@ -300,8 +300,10 @@ class Network:
         if y.ndim != 1 or len(y) != m:
             raise ShapeError(f"expected {m} labels (one per image), got an array of shape {y.shape}")
         if y.dtype.kind == "f":
-            if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-                raise ShapeError("labels must be whole numbers 0..%d" % (k - 1))
+            bad = ~np.isfinite(y) | (y != np.round(y))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ShapeError(f"labels must be whole numbers 0..{k - 1}, got {float(y[i])!r} at position {i}")
             y = y.astype(np.int64)
         if y.dtype.kind not in "iub":
             raise ShapeError(f"labels must be integers 0..{k - 1}, got dtype {y.dtype}")
