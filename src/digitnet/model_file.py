@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -170,6 +171,13 @@ def load(path: str | os.PathLike) -> Network:
         history = header.get("history", [])
         if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
             raise ModelFileError(f"{path}: invalid training history in the header")
+        # The header's sizes must account for every layer array in the file: a header with a layer
+        # cut off would otherwise load as a different, smaller network without a word.
+        layers = {f"{p}{l}.npy" for l in range(len(sizes) - 1) for p in "Wb"}
+        extra = sorted(n for n in zf.namelist() if re.fullmatch(r"[Wb][0-9]+\.npy", n) and n not in layers)
+        if extra:
+            raise ModelFileError(f"{path}: holds {', '.join(extra)}, which the layer sizes {sizes} in its header "
+                                 "have no place for; the file is inconsistent, retrain or re-download the model")
         try:
             net = Network(sizes, activation=header.get("activation"), cost=header.get("cost"), seed=seed, dtype=dtype)
         except DigitNetError as e:
