@@ -34,6 +34,9 @@ FORMAT = "digitnet-model"
 VERSION = 1
 _DATE = (1980, 1, 1, 0, 0, 0)
 _MAX_HEADER = 16 * 1024 * 1024
+# Deflate shrinks data at most 1032 to 1 (zlib's documented limit): a member declaring more than
+# that for its compressed size, or a compressed size larger than the file, is lying.
+_MAX_DEFLATE_RATIO = 1032
 # History fields that depend on the run, not on the seed: left out of the file.
 _UNSAVED = ("seconds",)
 
@@ -120,6 +123,11 @@ def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, .
         zf.close()
         raise ModelFileError(f"{path}: header.json claims {info.file_size} bytes, too large for a model header")
     try:
+        _check_member(path, info, path.stat().st_size)
+    except ModelFileError:
+        zf.close()
+        raise
+    try:
         header = json.loads(zf.read(info).decode("utf-8"))
     except Exception as e:  # zlib, CRC, unicode and JSON errors all mean a corrupt header
         zf.close()
@@ -130,8 +138,23 @@ def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, .
     return header, zf
 
 
-def read_array(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """Read member ``name`` checking its declared size, shape, dtype and values before trusting it."""
+def _check_member(path: Path | str, info: zipfile.ZipInfo, real_size: int) -> None:
+    """Refuse a zip member whose declared sizes the file cannot back, before anything is read."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise ModelFileError(f"{path}: {name} is encrypted; digitnet model files are not")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ModelFileError(f"{path}: {name} uses zip compression method {info.compress_type}; "
+                             "digitnet model files use deflate. Save the model again with digitnet")
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if (info.compress_size > real_size or (stored and info.file_size != info.compress_size)
+            or info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024):
+        raise ModelFileError(f"{path}: {name} declares {info.file_size:,} bytes from {info.compress_size:,} "
+                             f"compressed, more than a file of {real_size:,} bytes can hold; the file is corrupt")
+
+
+def _member(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str) -> zipfile.ZipInfo:
+    """The zip entry of array ``name``, its declared sizes checked against ``shape`` and the file."""
     try:
         info = zf.getinfo(f"{name}.npy")
     except KeyError:
@@ -140,13 +163,42 @@ def read_array(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[in
     # A .npy header is at most a few hundred bytes here; anything else is not ours.
     if not expected_bytes <= info.file_size <= expected_bytes + 4096:
         raise ModelFileError(f"{path}: {name} has {info.file_size} bytes, expected about {expected_bytes} for shape {shape}")
+    _check_member(path, info, os.fstat(zf.fp.fileno()).st_size if zf.fp is not None else 0)
+    return info
+
+
+def _parse_npy(raw: bytes, shape: tuple[int, ...], dtype: str) -> tuple[np.ndarray | None, str]:
+    """The array in .npy bytes ``raw`` if its header says ``shape`` and ``dtype``, else (None, why).
+
+    The header is read before any array is made, so it cannot make NumPy allocate what it claims,
+    and an object (pickled) array is refused from its header alone.
+    """
+    f = io.BytesIO(raw)
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        declared_shape, fortran_order, declared_dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        declared_shape, fortran_order, declared_dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        return None, f".npy format version {version[0]}.{version[1]} is not supported"
+    if declared_shape != tuple(shape) or declared_dtype != np.dtype(dtype):
+        return None, f"it has shape {declared_shape} and dtype {declared_dtype}, expected {tuple(shape)} {dtype}"
+    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if len(raw) - f.tell() != nbytes:
+        return None, f"it holds {len(raw) - f.tell()} bytes of data, expected {nbytes}"
+    a = np.frombuffer(raw, dtype=declared_dtype, count=int(np.prod(shape, dtype=np.int64)), offset=f.tell())
+    return a.reshape(shape, order="F" if fortran_order else "C").copy(), ""
+
+
+def read_array(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """Read member ``name`` checking its declared size, shape, dtype and values before trusting it."""
+    info = _member(path, zf, name, shape, dtype)
     try:
-        raw = zf.read(info)
-        a = np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+        a, why = _parse_npy(zf.read(info), shape, dtype)
     except Exception as e:  # corrupt deflate stream, bad CRC, bad .npy header
         raise ModelFileError(f"{path}: {name} is corrupt ({type(e).__name__}: {e}); retrain or re-download the model") from None
-    if a.shape != tuple(shape) or a.dtype != np.dtype(dtype):
-        raise ModelFileError(f"{path}: {name} has shape {a.shape} and dtype {a.dtype}, expected {tuple(shape)} {dtype}")
+    if a is None:
+        raise ModelFileError(f"{path}: {name} is not what the header says: {why}")
     if not np.isfinite(a).all():
         raise ModelFileError(f"{path}: {name} holds NaN or infinite values")
     return a
@@ -157,7 +209,7 @@ def load(path: str | os.PathLike) -> Network:
     header, zf = read_archive(path)
     with zf:
         version = header.get("version")
-        if version != VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or version != VERSION:
             raise ModelFileError(f"{path}: model file version {version!r} is not supported (this digitnet reads version {VERSION}); upgrade digitnet or retrain")
         sizes, dtype, seed = header.get("sizes"), header.get("dtype"), header.get("seed")
         if not isinstance(sizes, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes) or len(sizes) < 2:
@@ -178,6 +230,11 @@ def load(path: str | os.PathLike) -> Network:
         if extra:
             raise ModelFileError(f"{path}: holds {', '.join(extra)}, which the layer sizes {sizes} in its header "
                                  "have no place for; the file is inconsistent, retrain or re-download the model")
+        # Every layer's arrays must be in the file, with sizes the file can back, before the
+        # Network (and its memory) is made from the header's sizes.
+        for l, (n, k) in enumerate(zip(sizes[:-1], sizes[1:])):
+            _member(path, zf, f"W{l}", (k, n), dtype)
+            _member(path, zf, f"b{l}", (k,), dtype)
         try:
             net = Network(sizes, activation=header.get("activation"), cost=header.get("cost"), seed=seed, dtype=dtype)
         except DigitNetError as e:
