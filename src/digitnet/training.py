@@ -136,7 +136,11 @@ def fit(
     Y = net.one_hot(y, len(X))
     labels = np.argmax(Y, axis=1)
     if validation_data is not None:
-        Xv, yv = validation_data
+        try:
+            Xv, yv = validation_data
+        except (TypeError, ValueError):
+            raise ConfigError("validation_data must be a pair (X_test, y_test) of images and labels, got "
+                              f"a {type(validation_data).__name__} that is not one") from None
         Xv, _ = net._check_input(Xv)
         yv = net._check_labels(yv, len(Xv))
     opt = optimizer or SGD(eta, mu, lam)
@@ -193,8 +197,11 @@ def _training_images(net: Network, X: Any) -> np.ndarray:
     if X.dtype == np.uint8:
         if X.ndim != 2 or X.shape[1] != net.sizes[0]:
             raise ShapeError(f"expected images of shape (m, {net.sizes[0]}), got {X.shape}")
-        return X
-    return net._check_input(X)[0]
+    else:
+        X = net._check_input(X)[0]
+    if len(X) == 0:
+        raise ShapeError(f"no training images: X has shape {X.shape}; give at least one image to train on")
+    return X
 
 
 def _accuracy_on(net: Network, X: np.ndarray, labels: np.ndarray) -> float:
