@@ -154,15 +154,19 @@ def fit(
         # so what remains is always a whole number of finite epochs, and a resumed run repeats
         # this epoch exactly (same shuffle, same steps).
         saved = ([W.copy() for W in net.W], [b.copy() for b in net.b],
-                 [v.copy() for v in opt.vW], [v.copy() for v in opt.vb], net.rng.bit_generator.state)
+                 [v.copy() for v in opt.vW], [v.copy() for v in opt.vb], net.rng.bit_generator.state,
+                 len(net.history))
 
         def restore() -> None:
             net.W[:], net.b[:], opt.vW[:], opt.vb[:] = saved[0], saved[1], saved[2], saved[3]
             net.rng.bit_generator.state = saved[4]
+            del net.history[saved[5]:]
 
         try:
             order = net.rng.permutation(len(X))
-            total = run(net, X, Y, order, batch_size, opt, progress)
+            # A diverging run overflows; that is detected just below, so NumPy need not warn too.
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = run(net, X, Y, order, batch_size, opt, progress)
             train_cost = total / len(X)
             finite = bool(np.isfinite(train_cost)) and all(np.isfinite(W).all() for W in net.W) and all(
                 np.isfinite(b).all() for b in net.b)
@@ -182,11 +186,13 @@ def fit(
                 a = fast.predict_proba(net, Xv)
                 record["test_cost"] = float(np.mean(net.cost_function.fn(a, net.one_hot(yv, len(Xv)))))
                 record["test_accuracy"] = float(np.mean(np.argmax(a, axis=1) == yv))
+            record["seconds"] = time.perf_counter() - started
+            # Inside the try: an interrupt between the last step and this line must not leave the
+            # weights of epoch + 1 with the history of epoch (a checkpoint would then not resume exactly).
+            net.history.append(record)
         except KeyboardInterrupt:
             restore()
             raise
-        record["seconds"] = time.perf_counter() - started
-        net.history.append(record)
         if callback is not None and callback(record) is True:
             break
     return net.history
