@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelFileError
+from .errors import ConfigError, ModelFileError
 from .model_file import header_of, load, read_archive, read_array, write_archive
 from .network import Network
-from .training import SGD
+from .training import SGD, check_settings
 
 
 def save_checkpoint(path: str | os.PathLike, net: Network, opt: SGD, settings: dict[str, Any]) -> None:
@@ -52,14 +52,33 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[Network, SGD, dict[str, An
             raise ModelFileError(f"{path}: the checkpoint's epoch does not match its history")
         try:
             net.rng.bit_generator.state = info["rng_state"]
-        except (TypeError, ValueError, KeyError) as e:
+        except (TypeError, ValueError, KeyError, OverflowError) as e:
             raise ModelFileError(f"{path}: invalid random state in the checkpoint ({e})") from None
+        _check_checkpoint_settings(path, settings, net)
         dtype = np.dtype(net.dtype).name
         vW = [read_array(path, zf, f"vW{l}", W.shape, dtype) for l, W in enumerate(net.W)]
         vb = [read_array(path, zf, f"vb{l}", b.shape, dtype) for l, b in enumerate(net.b)]
-    try:
-        opt = SGD(float(settings["learning_rate"]), float(settings.get("momentum", 0.0)),
-                  float(settings.get("weight_decay", 0.0)), vW, vb)
-    except (KeyError, TypeError, ValueError) as e:
-        raise ModelFileError(f"{path}: invalid training settings in the checkpoint ({e})") from None
+    opt = SGD(float(settings["learning_rate"]), float(settings["momentum"]), float(settings["weight_decay"]), vW, vb)
     return net, opt, settings
+
+
+def _check_checkpoint_settings(path: str | os.PathLike, settings: dict[str, Any], net: Network) -> None:
+    """Check the settings a resumed run will use, so that a damaged checkpoint fails here, clearly."""
+    try:
+        check_settings(settings["epochs"], settings["batch_size"], settings["learning_rate"], settings["momentum"],
+                       settings["weight_decay"], settings["learning_rate_decay"])
+    except KeyError as e:
+        raise ModelFileError(f"{path}: the checkpoint's training settings lack {e}; it is damaged") from None
+    except ConfigError as e:
+        raise ModelFileError(f"{path}: invalid training settings in the checkpoint: {e}") from None
+    limit, data = settings.get("limit"), settings.get("data")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ModelFileError(f"{path}: invalid training settings in the checkpoint: limit {limit!r}")
+    if data is not None and not isinstance(data, str):
+        raise ModelFileError(f"{path}: invalid training settings in the checkpoint: data {data!r}")
+    built = {"hidden": list(net.sizes[1:-1]), "activation": net.activation, "cost": net.cost_name,
+             "seed": net.seed, "dtype": np.dtype(net.dtype).name}
+    for key, value in built.items():
+        if settings.get(key) != value:
+            raise ModelFileError(f"{path}: the checkpoint's settings give {key} {settings.get(key)!r} "
+                                 f"but its network has {value!r}; it is damaged")
