@@ -155,10 +155,12 @@ def run(args: argparse.Namespace) -> int:
     def on_sigterm(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:  # SIGTERM (e.g. `kill`) is treated like Ctrl-C: checkpoint, then stop
-        previous = signal.signal(signal.SIGTERM, on_sigterm)
+        signal.signal(signal.SIGTERM, on_sigterm)
+        own_signals = True
     except ValueError:  # not the main thread: leave signals alone
-        previous = None
+        own_signals = False
     try:
         fit(net, X, y, epochs=epochs, batch_size=batch_size, learning_rate=eta, momentum=mu,
             weight_decay=lam, learning_rate_decay=decay, validation_data=(X_test, y_test),
@@ -167,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
+        if own_signals:  # a second Ctrl-C (or kill) must not cut the checkpoint short
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         save_checkpoint(ckpt_path, net, opt, settings)
         print(f"\ninterrupted: {len(net.history)} whole epochs kept in checkpoint {ckpt_path}\n"
               f"resume with: digitnet train --resume {ckpt_path} --out {out}", file=sys.stderr)
@@ -179,8 +184,9 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            if own_signals and handler is not None:
+                signal.signal(sig, handler)
 
     net.save(out)
     accuracy = net.history[-1]["test_accuracy"] if net.history else net.accuracy(X_test, y_test)
