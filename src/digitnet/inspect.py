@@ -1,0 +1,305 @@
+"""Looking inside a trained network: the numbers behind the lessons' pictures.
+
+Lesson 1 hopes the hidden neurons pick up edges and loops, and then shows that they don't: their
+weights look like noise. Lesson 2 asks why the network answers random noise with confidence, and
+what it "thinks" a digit looks like. This module computes the answers for any trained Network;
+``digitnet.plots`` draws them. Only NumPy here, so the web page can use it without matplotlib.
+
+- ``weight_images``: each first-layer neuron's 784 weights as a 28x28 image.
+- ``templates``: second-layer neurons seen through the first layer, ``W[1] @ W[0]``: a linear
+  approximation that ignores the first layer's sigma and biases.
+- ``confusion_matrix`` and ``confident_mistakes``: which digits get confused, and the worst errors.
+- ``confidence``, ``noise_images``: the largest output activation, for digits and for noise.
+- ``output_gradient``: d a_j / dX, backpropagation carried down to the input, from output j.
+- ``dream``: gradient ascent on the input, the image that makes one output most active
+  (climbing ``score``, which rises with a_j, along ``score_gradient``).
+- ``network_state``: the activations and strongest connections of the lesson's network picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import sigmoid_prime
+from .errors import ConfigError, ShapeError
+from .network import Network
+
+
+def image_side(net: Network) -> int:
+    """The side of the square input image (28 for MNIST's 784 inputs), or a ShapeError."""
+    n = net.sizes[0]
+    side = int(round(np.sqrt(n)))
+    if side * side != n:
+        raise ShapeError(f"the network's {n} inputs are not a square image, so they cannot be drawn as one")
+    return side
+
+
+def weight_images(net: Network) -> np.ndarray:
+    """The first layer's weights W[0] (k, 784) as k images (k, 28, 28): what each neuron looks for."""
+    side = image_side(net)
+    return net.W[0].reshape(-1, side, side)
+
+
+def templates(net: Network) -> np.ndarray:
+    """Second-layer neurons seen through the first layer: (W[1] @ W[0]) as images (k2, 28, 28).
+
+    A linear approximation: neuron i of layer 2 gets z = sum_j W1[i, j] sigma(W0[j] . x + b0[j]) + b1[i];
+    dropping sigma and the biases leaves z ~ (W1 @ W0)[i] . x, one 784-pixel template per neuron.
+    """
+    if len(net.W) < 2:
+        raise ConfigError(f"{net!r} has a single layer of weights, so it has no second layer to draw")
+    side = image_side(net)
+    return (net.W[1] @ net.W[0]).reshape(-1, side, side)  # (k2, k1) @ (k1, 784)
+
+
+def confidence(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each image in X (m, 784): the largest output activation (m,) and the guess (m,).
+
+    For the quadratic cost the outputs are sigmoids, each in (0, 1) on its own; for cross-entropy
+    they are a softmax, summing to 1. Either way the largest is how sure the network looks.
+    """
+    a = np.atleast_2d(net.predict_proba(X))  # (m, 10)
+    return a.max(axis=1), a.argmax(axis=1)
+
+
+def confusion_matrix(net: Network, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Counts (k, k) of the network's guesses: row = true label, column = guess.
+
+    The diagonal holds the correct answers, so its sum over the total is the accuracy.
+    """
+    k = net.sizes[-1]
+    y = net._check_labels(y, len(np.atleast_2d(X)))
+    guess = np.atleast_1d(net.predict(X))
+    return np.bincount(y * k + guess, minlength=k * k).reshape(k, k)
+
+
+@dataclass
+class Mistakes:
+    """The most confidently wrong images: their indices in X, labels, guesses and confidences (n,)."""
+
+    index: np.ndarray
+    label: np.ndarray
+    guess: np.ndarray
+    confidence: np.ndarray
+
+
+def confident_mistakes(net: Network, X: np.ndarray, y: np.ndarray, n: int = 16) -> Mistakes:
+    """The n wrong guesses with the largest output activation, the most confident first."""
+    y = net._check_labels(y, len(np.atleast_2d(X)))
+    conf, guess = confidence(net, X)
+    wrong = np.flatnonzero(guess != y)
+    worst = wrong[np.argsort(-conf[wrong], kind="stable")][:n]
+    return Mistakes(worst, y[worst], guess[worst], conf[worst])
+
+
+def noise_images(n: int, side: int = 28, seed: int = 0) -> np.ndarray:
+    """n images (n, side*side) of random noise: every pixel uniform in [0, 1], independently."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"the number of noise images must be a whole number >= 1, got {n!r}")
+    return np.random.default_rng(seed).random((n, side * side), dtype=np.float32)
+
+
+def output_gradient(net: Network, X: np.ndarray, j: int) -> np.ndarray:
+    """d a_j / dX: how much each pixel raises output neuron j, shaped like X (784,) or (m, 784).
+
+    Backpropagation as in Network.input_gradient, started from a_j instead of the cost:
+    delta_L = d a_j / dz_L is sigma'(z_j) e_j for the sigmoid output layer (quadratic cost), and
+    a_j (e_j - a) for the softmax (cross-entropy). One gradient per image, not averaged.
+    """
+    j = _check_class(net, j)
+    X, single = net._check_input(X)
+    zs, activations = net.feedforward(X)
+    a = activations[-1]  # (m, 10)
+    e_j = np.zeros_like(a)
+    e_j[:, j] = 1
+    if net.cost_function.output_name == "softmax":
+        delta = a[:, j:j + 1] * (e_j - a)  # (m, 10): d a_j / dz_k = a_j (delta_jk - a_k)
+    else:
+        delta = sigmoid_prime(zs[-1]) * e_j  # (m, 10): only z_j moves a_j
+    dX = _down_to_input(net, zs, delta)
+    return dX[0] if single else dX
+
+
+def score(net: Network, X: np.ndarray, j: int) -> np.ndarray:
+    """The score of output j that ``dream`` climbs: z_j for a sigmoid output, ln a_j for a softmax.
+
+    Each rises exactly when a_j does (a_j = sigma(z_j); a_j = e^z_j / sum_k e^z_k), but unlike a_j
+    it does not flatten out as a_j nears 1, so the climb keeps its direction. (m,) or a scalar.
+    """
+    j = _check_class(net, j)
+    X, single = net._check_input(X)
+    zs, activations = net.feedforward(X)
+    if net.cost_function.output_name == "softmax":
+        s = zs[-1][:, j] - _logsumexp(zs[-1])  # ln a_j, without computing a_j first
+    else:
+        s = zs[-1][:, j]
+    return s[0] if single else s
+
+
+def score_gradient(net: Network, X: np.ndarray, j: int) -> np.ndarray:
+    """d score_j / dX, shaped like X: the uphill direction for ``dream``.
+
+    delta_L = d score_j / dz_L is e_j for a sigmoid output (score z_j) and e_j - a for a softmax
+    (score ln a_j), then backpropagation down to the input as for the cost.
+    """
+    j = _check_class(net, j)
+    X, single = net._check_input(X)
+    zs, activations = net.feedforward(X)
+    a = activations[-1]  # (m, 10)
+    delta = np.zeros_like(a)
+    delta[:, j] = 1
+    if net.cost_function.output_name == "softmax":
+        delta = delta - a  # (m, 10)
+    dX = _down_to_input(net, zs, delta)
+    return dX[0] if single else dX
+
+
+def _down_to_input(net: Network, zs: list[np.ndarray], delta: np.ndarray) -> np.ndarray:
+    """Carry delta = d(something)/dz_L back through the layers to the input: returns d/dX (m, 784)."""
+    for l in range(len(net.W) - 1, 0, -1):
+        delta = (delta @ net.W[l]) * net.sigma_prime(zs[l - 1])  # (m, k_{l-1})
+    return delta @ net.W[0]  # (m, 784)
+
+
+@dataclass
+class Dream:
+    """The result of gradient ascent on the input: where it started, where it ended, and a_D on the way."""
+
+    digit: int
+    start: np.ndarray  # (784,) the starting image
+    image: np.ndarray  # (784,) the image after the ascent, pixels in [0, 1]
+    activation: np.ndarray  # a_D of the start and after each step taken, rising
+
+
+def dream(net: Network, digit: int, start: str | np.ndarray = "noise", steps: int = 200,
+          noise_level: float = 0.25, seed: int = 0) -> Dream:
+    """The image that makes output ``digit`` most active: gradient ascent on the input pixels.
+
+    Each step moves the pixels uphill on ``score`` (which rises with a_D), x <- clip(x + t g / max|g|,
+    0, 1), so the pixel that matters most moves by t. The step t is found by backtracking: halved
+    until the score rises, then lengthened for the next step. The gradient's size varies a
+    thousandfold between images (saturated sigmoids pass almost nothing), so a fixed learning
+    rate would crawl in one place and overshoot in another. Pixels pinned at 0 or 1 and pushed
+    further out are left alone. The ascent stops after ``steps`` steps or at a local maximum.
+
+    start: "noise", pixels uniform in [0, noise_level] from ``seed``; "blank", all 0 (the sigmoids'
+    gradient is not 0 there, so it moves); or an image (784,). The default noise is faint, about
+    as much ink as a digit: bright noise drives the lesson's first-layer sigmoids so far into
+    saturation (|z| ~ 35, sigma' ~ 1e-15) that the ascent can barely move from it.
+    """
+    digit = _check_class(net, digit)
+    side = image_side(net)
+    if isinstance(start, str):
+        if start == "noise":
+            if not 0 < noise_level <= 1:
+                raise ConfigError(f"noise level must be in (0, 1], got {noise_level!r}")
+            x = noise_images(1, side, seed)[0] * noise_level
+        elif start == "blank":
+            x = np.zeros(side * side)
+        else:
+            raise ConfigError(f"unknown start {start!r} for a dream: use 'noise', 'blank' or an image")
+    else:
+        x, _ = net._check_input(start)
+        if len(x) != 1:
+            raise ShapeError(f"a dream starts from one image ({side * side},), got shape {np.shape(start)}")
+        x = np.clip(x[0], 0, 1)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ConfigError(f"steps must be a whole number >= 0, got {steps!r}")
+    # In float64: the trained sigmoids are often saturated, and float32 rounds sigma' to 0 from
+    # |z| > 17 where float64 keeps it until |z| > 37; a zero gradient would end the climb.
+    net = _float64(net)
+    x = np.asarray(x, dtype=np.float64)
+    first = x.copy()
+    s = score(net, x, digit)
+    trace = [float(net.predict_proba(x)[digit])]
+    t = 0.05
+    for _ in range(steps):
+        g = score_gradient(net, x, digit)  # (784,)
+        g[((x >= 1) & (g > 0)) | ((x <= 0) & (g < 0))] = 0
+        largest = np.abs(g).max()
+        if largest == 0:
+            break
+        while t >= 1e-4:
+            x_new = np.clip(x + t * g / largest, 0, 1)
+            s_new = score(net, x_new, digit)
+            if s_new > s:
+                break
+            t /= 2
+        else:
+            break  # no step raises the score: a local maximum
+        x, s = x_new, s_new
+        t = min(1.5 * t, 1.0)
+        trace.append(float(net.predict_proba(x)[digit]))
+    return Dream(digit, first, x, np.array(trace))
+
+
+@dataclass
+class NetworkState:
+    """What the lesson's picture of the network shows for one input image.
+
+    activations: every layer's activations, the input first: [x (784,), a_1, ..., a_L].
+    shown: for each layer after the input, the indices of the neurons drawn (all of them, or the
+        most active ones of a wide layer).
+    edges: for each layer of weights l, arrays (source, target, weight) of the connections drawn:
+        source indexes layer l's neurons (pixels for l = 0), target indexes layer l + 1's.
+    """
+
+    activations: list[np.ndarray]
+    shown: list[np.ndarray]
+    edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def network_state(net: Network, x: np.ndarray, max_neurons: int = 40, per_neuron: int = 4) -> NetworkState:
+    """The activations of image x (784,) and, for each drawn neuron, its ``per_neuron`` strongest inputs.
+
+    A connection's strength is how much it adds to the neuron's weighted sum for this image,
+    |w a| (w its weight, a the activation feeding it), so unlit pixels draw no lines. Layers wider
+    than ``max_neurons`` show only their ``max_neurons`` most active neurons.
+    """
+    x = np.asarray(x)
+    if x.ndim != 1:
+        raise ShapeError(f"the network picture is drawn for one image ({net.sizes[0]},), got shape {x.shape}")
+    activations = net.forward(x)
+    shown = []
+    for a in activations[1:]:
+        if len(a) <= max_neurons:
+            shown.append(np.arange(len(a)))
+        else:
+            shown.append(np.sort(np.argsort(-a, kind="stable")[:max_neurons]))
+    edges = []
+    for l, W in enumerate(net.W):
+        sources = np.arange(len(activations[l])) if l == 0 else shown[l - 1]
+        targets = shown[l]
+        contribution = np.abs(W[np.ix_(targets, sources)] * activations[l][sources])  # (targets, sources)
+        k = min(per_neuron, len(sources))
+        best = np.argsort(-contribution, axis=1, kind="stable")[:, :k]  # (targets, k)
+        src, tgt = sources[best].ravel(), np.repeat(targets, k)
+        keep = contribution[np.repeat(np.arange(len(targets)), k), best.ravel()] > 0
+        edges.append((src[keep], tgt[keep], W[tgt[keep], src[keep]]))
+    return NetworkState(activations, shown, edges)
+
+
+def _float64(net: Network) -> Network:
+    """``net`` itself if it computes in float64, else a float64 copy of it."""
+    if net.dtype == np.float64:
+        return net
+    copy = net.copy()
+    copy.W = [W.astype(np.float64) for W in net.W]
+    copy.b = [b.astype(np.float64) for b in net.b]
+    copy.dtype = np.float64
+    return copy
+
+
+def _logsumexp(z: np.ndarray) -> np.ndarray:
+    """ln sum_k e^z_k for each row of z (m, k), the row maximum taken out first so no exp overflows."""
+    top = z.max(axis=-1)
+    return top + np.log(np.exp(z - top[:, None]).sum(axis=-1))
+
+
+def _check_class(net: Network, j: object) -> int:
+    k = net.sizes[-1]
+    if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < k:
+        raise ConfigError(f"output neuron must be a whole number 0..{k - 1}, got {j!r}")
+    return int(j)
