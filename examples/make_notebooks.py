@@ -21,8 +21,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = Path(__file__).resolve().parent
 
 SETUP = """\
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 from digitnet import Network
 from digitnet.data import load_mnist
@@ -250,7 +250,8 @@ with the chain rule. With $\\delta^{(l)} = \\partial C_0 / \\partial z^{(l)}$:
 
 - output layer: $\\delta^{(L)} = 2(a^{(L)} - y) \\odot \\sigma'(z^{(L)})$
 - each layer before: $\\delta^{(l)} = (W^{(l+1)})^T \\delta^{(l+1)} \\odot \\sigma'(z^{(l)})$
-- the gradient: $\\partial C_0/\\partial W^{(l)} = \\delta^{(l)} (a^{(l-1)})^T$, $\\partial C_0/\\partial b^{(l)} = \\delta^{(l)}$
+- the gradient: $\\partial C_0/\\partial W^{(l)} = \\delta^{(l)} (a^{(l-1)})^T$ and
+  $\\partial C_0/\\partial b^{(l)} = \\delta^{(l)}$
 
 We compute all of it with NumPy and check it against `net.gradients`; the check fails this
 notebook if anything is off."""),

@@ -68,11 +68,13 @@ def to_model(net: Network) -> Any:
         z = f"z{l}"
         nodes.append(helper.make_node("Gemm", [a, f"W{l}", f"b{l}"], [z], name=f"layer{l}_weighted_sum", transB=1))
         a = OUTPUT_NAME if l == last else f"a{l + 1}"
+        attributes: dict[str, Any] = {}
         if l == last:
             op = OUTPUT_OPS[net.cost_name]
-            attributes = {"axis": 1} if op == "Softmax" else {}
+            if op == "Softmax":
+                attributes["axis"] = 1  # over each row's outputs, not the batch
         else:
-            op, attributes = HIDDEN_OPS[net.activation], {}
+            op = HIDDEN_OPS[net.activation]
         nodes.append(helper.make_node(op, [z], [a], name=f"layer{l}_activation", **attributes))
 
     graph = helper.make_graph(

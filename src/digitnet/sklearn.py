@@ -197,6 +197,6 @@ def _seed(random_state: Any) -> int | None:
     """A digitnet seed from scikit-learn's random_state: None, an int, or a RandomState to draw from."""
     if random_state is None:
         return None
-    if isinstance(random_state, numbers.Integral) and random_state >= 0:
+    if isinstance(random_state, numbers.Integral) and int(random_state) >= 0:
         return int(random_state)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
