@@ -139,7 +139,7 @@ class Network:
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         """The fraction of images whose guess equals the label y (m,)."""
-        X, _ = self._check_input(X)
+        X, _, _ = self._check_examples(X, y)
         y = self._check_labels(y, len(X))
         return float(np.mean(self.predict(X) == y))
 
@@ -150,8 +150,7 @@ class Network:
 
         Y is one-hot (m, 10) or integer labels (m,).
         """
-        X, _ = self._check_input(X)
-        Y = self.one_hot(Y, len(X))
+        X, Y, _ = self._check_examples(X, Y)
         a_L = self.feedforward(X)[1][-1]
         return float(np.mean(self.cost_function.fn(a_L, Y)))
 
@@ -178,8 +177,7 @@ class Network:
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The gradient (dW, db) of the mean cost over the mini-batch X, Y, shaped like (W, b)."""
-        X, _ = self._check_input(X)
-        Y = self.one_hot(Y, len(X))
+        X, Y, _ = self._check_examples(X, Y)
         _, dW, db = self.backprop(X, Y)
         return dW, db
 
@@ -189,8 +187,7 @@ class Network:
         Backpropagation carried one layer further, down to the input: what each pixel would have
         to do to lower the cost (and, with the sign flipped, to raise it).
         """
-        X, single = self._check_input(X)
-        Y = self.one_hot(Y, len(X))
+        X, Y, single = self._check_examples(X, Y)
         zs, activations = self.feedforward(X)
         delta = self.cost_function.delta(zs[-1], activations[-1], Y)  # (m, 10)
         for l in range(len(self.W) - 1, 0, -1):
@@ -204,8 +201,7 @@ class Network:
         Returns the mini-batch's mean cost before the step.
         """
         learning_rate = check_learning_rate(learning_rate)
-        X, _ = self._check_input(X)
-        Y = self.one_hot(Y, len(X))
+        X, Y, _ = self._check_examples(X, Y)
         cost, dW, db = self.backprop(X, Y)
         for l in range(len(self.W)):
             self.W[l] -= (learning_rate * dW[l]).astype(self.W[l].dtype)
@@ -291,6 +287,14 @@ class Network:
             raise ShapeError("images contain NaN or infinite values; brightnesses must be finite, in [0, 1]")
         single = X.ndim == 1
         return (X[None, :] if single else X), single
+
+    def _check_examples(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+        """X as in _check_input, Y as one-hot rows: at least one example, since costs are means over them."""
+        X, single = self._check_input(X)
+        if len(X) == 0:
+            raise ShapeError(f"no images (shape {X.shape}): the cost, its gradient and the accuracy are means "
+                             "over the examples, so they need at least one")
+        return X, self.one_hot(Y, len(X)), single
 
     def _check_labels(self, y: Any, m: int) -> np.ndarray:
         y = np.asarray(y)
