@@ -426,3 +426,17 @@ def test_one_hot_targets_of_the_wrong_shape_or_with_nan_are_shape_errors():
     Y[0, 0] = np.nan
     with pytest.raises(ShapeError, match="NaN"):
         net.step(X, Y, 0.1)
+
+
+def test_an_empty_batch_has_no_mean_cost_and_changes_nothing():
+    net = Network((4, 3, 2), seed=0)
+    before = [a.copy() for a in net.W + net.b]
+    X, y = np.zeros((0, 4)), np.zeros(0, dtype=np.int64)
+    for call in (net.cost, net.gradients, net.input_gradient, net.accuracy, lambda X, y: net.step(X, y, 0.1)):
+        with pytest.raises(ShapeError, match=r"no images \(shape \(0, 4\)\)"):
+            call(X, y)
+    for a, b in zip(before, net.W + net.b):
+        np.testing.assert_array_equal(a, b)  # not NaN: a step on nothing used to divide 0 by 0
+    # Predictions for no images are simply empty.
+    assert net.predict_proba(X).shape == (0, 2) and net.predict(X).shape == (0,)
+    assert [a.shape for a in net.forward(X)] == [(0, 4), (0, 3), (0, 2)]
