@@ -9,8 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from digitnet.activations import (ACTIVATIONS, get_activation, relu, relu_prime, sigmoid, sigmoid_prime,
-                                  softmax)
+from digitnet.activations import ACTIVATIONS, get_activation, relu, relu_prime, sigmoid, sigmoid_prime, softmax
 from digitnet.errors import ConfigError
 
 Z = np.array([-30.0, -12.5, -3.0, -1.0, -0.25, 0.0, 0.1, 0.5, 2.0, 7.0, 30.0])

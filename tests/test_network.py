@@ -89,8 +89,8 @@ def check_gradients(net, X, y, Y, rng, sample=None):
             analytic = np.array([g[idx] for idx in indices])
             # The cost is O(1), so central differences are good to ~1e-10 absolute.
             np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
-            relative = np.linalg.norm(analytic - numeric) / max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-300)
-            assert relative < 1e-6
+            scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+            assert np.linalg.norm(analytic - numeric) < 1e-6 * scale  # relative error of the whole gradient
         assert max(np.abs(g).max() for g in grads) > 1e-4  # the check compared something non-trivial
 
 
@@ -216,7 +216,8 @@ def test_one_sgd_step_of_a_2_2_2_relu_softmax_cross_entropy_network_by_hand():
     # Step with eta = 1:
     #   W1 = [[1 - 0.2357974848, -1], [-0.5 + 0.2357974848, 0.5]] = [[0.7642025152, -1], [-0.2642025152, 0.5]]
     #   b1 = [0.1 - 0.6737070995, -0.1 + 0.6737070995] = [-0.5737070995, 0.5737070995]
-    #   W0 = [[0.5 - 1.0105606492, -0.5 - 0.5 * 1.0105606492], [-0.3, 0.8]] = [[-0.5105606492, -1.0052803246], [-0.3, 0.8]]
+    #   W0 = [[0.5 - 1.0105606492, -0.5 - 0.5 * 1.0105606492], [-0.3, 0.8]]
+    #      = [[-0.5105606492, -1.0052803246], [-0.3, 0.8]]   (row 1: neuron 1 was off)
     #   b0 = [0.1 - 1.0105606492, -0.2] = [-0.9105606492, -0.2]
     cost = net.step(x, label, eta)
 

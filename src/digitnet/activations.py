@@ -10,8 +10,8 @@ before the activation) and return new arrays of the same shape and dtype.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

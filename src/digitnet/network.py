@@ -244,7 +244,7 @@ class Network:
         save(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Network":
+    def load(cls, path: str | os.PathLike) -> Network:
         """Read a network written by ``save``, checking every part of the file."""
         from .model_file import load
 
@@ -256,7 +256,7 @@ class Network:
 
         export(self, path)
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent copy: same parameters, history and random state."""
         other = object.__new__(Network)
         other.__dict__.update(self.__dict__)
@@ -326,7 +326,7 @@ class Network:
                 raise ShapeError("targets contain NaN or infinite values")
             return Y.astype(self.dtype, copy=False)
         y = self._check_labels(Y, m)
-        out = np.zeros((m, k), dtype=self.dtype)
+        out: np.ndarray = np.zeros((m, k), dtype=self.dtype)
         out[np.arange(m), y] = 1
         return out
 
@@ -355,7 +355,8 @@ def _check_sizes(sizes: Any) -> tuple[int, ...]:
     sizes = tuple(int(s) for s in sizes)
     n_params = sum(k * n + k for n, k in zip(sizes[:-1], sizes[1:]))
     if n_params > MAX_PARAMETERS:
-        raise ConfigError(f"sizes {sizes} give {n_params:,} parameters, more than digitnet's limit of {MAX_PARAMETERS:,}")
+        raise ConfigError(f"sizes {sizes} give {n_params:,} parameters, "
+                          f"more than digitnet's limit of {MAX_PARAMETERS:,}")
     return sizes
 
 
