@@ -322,6 +322,8 @@ class Network:
         if Y.ndim == 2:
             if Y.shape != (m, k):
                 raise ShapeError(f"expected targets of shape ({m}, {k}), got {Y.shape}")
+            if Y.dtype.kind not in "fiub":
+                raise ShapeError(f"targets must be numbers (one-hot rows), got an array of dtype {Y.dtype}")
             if not np.isfinite(Y).all():
                 raise ShapeError("targets contain NaN or infinite values")
             return Y.astype(self.dtype, copy=False)
