@@ -427,6 +427,9 @@ def test_one_hot_targets_of_the_wrong_shape_or_with_nan_are_shape_errors():
     Y[0, 0] = np.nan
     with pytest.raises(ShapeError, match="NaN"):
         net.step(X, Y, 0.1)
+    for Y in (np.full((3, 10), "0"), np.full((3, 10), None), np.eye(10)[[0, 1, 2]] + 0j):
+        with pytest.raises(ShapeError, match=str(Y.dtype)):
+            net.gradients(X, Y)
 
 
 def test_an_empty_batch_has_no_mean_cost_and_changes_nothing():
