@@ -24,7 +24,7 @@ PAIRS = [("sigmoid", "quadratic"), ("relu", "cross-entropy"), ("sigmoid", "cross
 def lesson_net(mnist) -> Network:
     """The lesson's 784-16-16-10 sigmoid network with the quadratic cost, trained briefly on 5000 digits."""
     net = Network((784, 16, 16, 10), seed=0)
-    net.fit(mnist["X"], mnist["y"], epochs=3, batch_size=10, learning_rate=1.5,
+    net.fit(mnist["X"], mnist["y"], epochs=3, batch_size=10, learning_rate=1.5, engine="numpy",
             validation_data=(mnist["X_test"][:1000], mnist["y_test"][:1000]))
     return net
 
@@ -33,7 +33,7 @@ def lesson_net(mnist) -> Network:
 def relu_net(mnist) -> Network:
     """A wider ReLU network with the cross-entropy cost: 784-48-24-10 (layer 1 wider than 40)."""
     net = Network((784, 48, 24, 10), activation="relu", cost="cross-entropy", seed=1)
-    net.fit(mnist["X"], mnist["y"], epochs=2, batch_size=10, learning_rate=0.05)
+    net.fit(mnist["X"], mnist["y"], epochs=2, batch_size=10, learning_rate=0.05, engine="numpy")
     return net
 
 
