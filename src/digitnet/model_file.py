@@ -10,12 +10,14 @@ It is read with ``allow_pickle=False`` and every part is checked (names, shapes,
 values) before a Network is built, and each member's size is checked before it is read, so a file
 cannot make digitnet run code or allocate memory its header merely claims. It is written to a
 temporary file beside the target, flushed to disk, then renamed over it: a crash mid-write leaves
-the old file as it was. The zip entries carry a fixed date, and the history keeps no wall-clock
-times, so the same seed and settings give byte-identical files.
+the old file as it was (and a hidden ``.NAME.PID.*.tmp`` beside it, which the next save removes).
+The zip entries carry a fixed date, and the history keeps no wall-clock times, so the same seed
+and settings give byte-identical files.
 """
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
@@ -63,7 +65,10 @@ def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ModelFileError(f"cannot save to {path}: the directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    _remove_stale_temporaries(directory, path.name)
+    # The temporary file's name carries our process id, so a later save can tell it was left by
+    # a process that was killed (SIGKILL, power cut) and remove it.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -85,6 +90,29 @@ def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[
         except OSError:
             pass
         raise
+
+
+def _remove_stale_temporaries(directory: Path, name: str) -> None:
+    """Delete the temporary files of earlier saves to ``name`` whose process no longer runs.
+
+    Only on POSIX, where ``os.kill(pid, 0)`` merely asks whether process pid exists; a process of
+    another user exists too (PermissionError), and its file is left alone.
+    """
+    if os.name != "posix":
+        return
+    for tmp in directory.glob(f".{glob.escape(name)}.*.tmp"):
+        pid = tmp.name[len(name) + 2:].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                tmp.unlink()
+            except OSError:  # gone already, or not ours to remove: the save goes on regardless
+                pass
+        except (OSError, OverflowError):
+            pass
 
 
 def save(net: Network, path: str | os.PathLike) -> None:
