@@ -49,15 +49,28 @@ def _is_gzip(path: Path) -> bool:
 
 
 def _load(cached: Path, source: Path) -> np.ndarray | None:
-    """The cached array if it is there, intact, and of the source's dtype and shape; else None."""
+    """The cached array if it is there, intact, and of the source's dtype and shape; else None.
+
+    The .npy header is compared with the source's dtype and shape, and the file's size with what
+    they need, before the array is read: a damaged header cannot make NumPy allocate what it claims.
+    """
+    dtype, shape = read_idx_header(source)
     try:
-        array = np.load(cached, mmap_mode=None, allow_pickle=False)
+        with open(cached, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read_header:
+                return None
+            cached_shape, fortran_order, cached_dtype = read_header[version](f)
+            if cached_shape != shape or cached_dtype != dtype or fortran_order:
+                return None
+            if os.fstat(f.fileno()).st_size != f.tell() + dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+                return None
+            f.seek(0)
+            array = np.load(f, allow_pickle=False)
     except (OSError, ValueError, EOFError):
         return None
-    dtype, shape = read_idx_header(source)
-    if not isinstance(array, np.ndarray) or array.dtype != dtype or array.shape != shape:
-        return None
-    return array
+    return array if isinstance(array, np.ndarray) else None
 
 
 def _save(cached: Path, array: np.ndarray) -> None:
