@@ -326,6 +326,15 @@ class Network:
                 raise ShapeError(f"targets must be numbers (one-hot rows), got an array of dtype {Y.dtype}")
             if not np.isfinite(Y).all():
                 raise ShapeError("targets contain NaN or infinite values")
+            if self.cost_name == "cross-entropy":
+                # The output delta a - y (costs.py) is the gradient only for rows of y that are
+                # probabilities: one-hot, or soft labels such as 0.9 / 0.1 that sum to 1.
+                sums = Y.sum(axis=1, dtype=np.float64)
+                bad = np.flatnonzero((Y < 0).any(axis=1) | (np.abs(sums - 1.0) > 1e-5))
+                if len(bad):
+                    i = int(bad[0])
+                    raise ShapeError(f"cross-entropy targets must be probabilities (each row >= 0, summing to 1), "
+                                     f"but row {i} is {Y[i].tolist()} and sums to {sums[i]:g}")
             return Y.astype(self.dtype, copy=False)
         y = self._check_labels(Y, m)
         out: np.ndarray = np.zeros((m, k), dtype=self.dtype)
