@@ -444,3 +444,19 @@ def test_an_empty_batch_has_no_mean_cost_and_changes_nothing():
     # Predictions for no images are simply empty.
     assert net.predict_proba(X).shape == (0, 2) and net.predict(X).shape == (0,)
     assert [a.shape for a in net.forward(X)] == [(0, 4), (0, 3), (0, 2)]
+
+
+def test_cross_entropy_takes_soft_targets_that_sum_to_1_and_refuses_others():
+    # delta_L = a - y (softmax with cross-entropy) holds when each row of y sums to 1, so
+    # label-smoothed targets get the right gradient; other targets would get a wrong one.
+    net, X, y, Y = make_case((6, 5, 4), "relu", "cross-entropy", m=3)
+    soft = 0.9 * Y + 0.1 / 4
+    check_gradients(net, X, soft, soft, rng=None)
+    negative = 1.5 * Y - 0.5 * np.roll(Y, 1, axis=1)  # sums to 1, but a probability of -0.5
+    for bad, names in ((2 * Y, "sums to 2"), (np.zeros_like(Y), "sums to 0"), (negative, "-0.5")):
+        with pytest.raises(ShapeError, match="cross-entropy") as e:
+            net.gradients(X, bad)
+        assert names in str(e.value)
+    # The quadratic cost takes any targets: its delta has no such condition.
+    net, X, y, Y = make_case((6, 5, 4), "sigmoid", "quadratic", m=3)
+    check_gradients(net, X, 0.5 * Y, 0.5 * Y, rng=None)
