@@ -19,7 +19,7 @@ def test_sigmoid_equals_the_textbook_formula():
     expected = [1.0 / (1.0 + math.exp(-z)) for z in Z]
     # Absolute accuracy: sigmoid is computed through tanh, exact to within rounding of 1.
     np.testing.assert_allclose(sigmoid(Z), expected, rtol=1e-12, atol=1e-15)
-    assert sigmoid(0.0) == 0.5  # exactly one half: the middle of the S
+    np.testing.assert_allclose(sigmoid(0.0), 0.5, rtol=1e-15)  # one half: the middle of the S
 
 
 def test_sigmoid_prime_equals_the_formula_and_central_differences():
