@@ -140,7 +140,7 @@ def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, .
         raise ModelFileError(f"{path} is a directory, not a model file")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:  # e.g. "zip file version 6.4"
         raise ModelFileError(f"{path} is not a digitnet model file (not a readable .npz archive: {e})") from None
     try:
         info = zf.getinfo("header.json")
