@@ -27,19 +27,19 @@ from figures import record
 SIZES = tuple(int(s) for s in os.environ.get("DIGITNET_KILL_SIZES", "784,1000,1000,10").split(","))
 ROUNDS = int(os.environ.get("DIGITNET_KILL_ROUNDS", "20"))
 
-WRITER = """
+WRITER = f"""
 import sys
 from digitnet import Network
 
 path, marker = sys.argv[1], int(sys.argv[2])
-net = Network({sizes}, seed=0)
+net = Network({SIZES}, seed=0)
 print("ready", flush=True)
 while True:
     net.b[-1][0] = marker  # which save this is, readable from the file
     net.save(path)
     print(marker, flush=True)  # this save is complete
     marker += 1
-""".format(sizes=SIZES)
+"""
 
 
 def temporaries(directory: Path) -> list[Path]:
