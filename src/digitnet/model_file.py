@@ -117,7 +117,7 @@ def _remove_stale_temporaries(directory: Path, name: str) -> None:
 
 def save(net: Network, path: str | os.PathLike) -> None:
     """Write ``net`` to ``path`` atomically (see the module docstring)."""
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     for l, (W, b) in enumerate(zip(net.W, net.b)):
         arrays[f"W{l}"] = np.asarray(W, dtype=net.dtype)
         arrays[f"b{l}"] = np.asarray(b, dtype=net.dtype)
@@ -140,7 +140,7 @@ def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, .
         raise ModelFileError(f"{path} is a directory, not a model file")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:  # e.g. "zip file version 6.4"
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:  # "zip file version 6.4"
         raise ModelFileError(f"{path} is not a digitnet model file (not a readable .npz archive: {e})") from None
     try:
         info = zf.getinfo("header.json")
@@ -159,14 +159,15 @@ def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, .
         header = json.loads(zf.read(info).decode("utf-8"))
     except Exception as e:  # zlib, CRC, unicode and JSON errors all mean a corrupt header
         zf.close()
-        raise ModelFileError(f"{path}: corrupt header ({type(e).__name__}: {e}); the file is damaged, retrain or re-download it") from None
+        raise ModelFileError(f"{path}: corrupt header ({type(e).__name__}: {e}); the file is damaged, "
+                             "retrain or re-download it") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         zf.close()
         raise ModelFileError(f"{path} is not a digitnet model file (its header has no format {FORMAT!r})")
     return header, zf
 
 
-def _check_member(path: Path | str, info: zipfile.ZipInfo, real_size: int) -> None:
+def _check_member(path: str | os.PathLike, info: zipfile.ZipInfo, real_size: int) -> None:
     """Refuse a zip member whose declared sizes the file cannot back, before anything is read."""
     name = info.filename
     if info.flag_bits & 0x1:
@@ -181,7 +182,8 @@ def _check_member(path: Path | str, info: zipfile.ZipInfo, real_size: int) -> No
                              f"compressed, more than a file of {real_size:,} bytes can hold; the file is corrupt")
 
 
-def _member(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str) -> zipfile.ZipInfo:
+def _member(path: str | os.PathLike, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...],
+            dtype: str) -> zipfile.ZipInfo:
     """The zip entry of array ``name``, its declared sizes checked against ``shape`` and the file."""
     try:
         info = zf.getinfo(f"{name}.npy")
@@ -190,7 +192,8 @@ def _member(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[int, 
     expected_bytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
     # A .npy header is at most a few hundred bytes here; anything else is not ours.
     if not expected_bytes <= info.file_size <= expected_bytes + 4096:
-        raise ModelFileError(f"{path}: {name} has {info.file_size} bytes, expected about {expected_bytes} for shape {shape}")
+        raise ModelFileError(f"{path}: {name} has {info.file_size} bytes, expected about {expected_bytes} "
+                             f"for shape {shape}")
     _check_member(path, info, os.fstat(zf.fp.fileno()).st_size if zf.fp is not None else 0)
     return info
 
@@ -218,13 +221,15 @@ def _parse_npy(raw: bytes, shape: tuple[int, ...], dtype: str) -> tuple[np.ndarr
     return a.reshape(shape, order="F" if fortran_order else "C").copy(), ""
 
 
-def read_array(path: Path | str, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+def read_array(path: str | os.PathLike, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...],
+               dtype: str) -> np.ndarray:
     """Read member ``name`` checking its declared size, shape, dtype and values before trusting it."""
     info = _member(path, zf, name, shape, dtype)
     try:
         a, why = _parse_npy(zf.read(info), shape, dtype)
     except Exception as e:  # corrupt deflate stream, bad CRC, bad .npy header
-        raise ModelFileError(f"{path}: {name} is corrupt ({type(e).__name__}: {e}); retrain or re-download the model") from None
+        raise ModelFileError(f"{path}: {name} is corrupt ({type(e).__name__}: {e}); "
+                             "retrain or re-download the model") from None
     if a is None:
         raise ModelFileError(f"{path}: {name} is not what the header says: {why}")
     if not np.isfinite(a).all():
@@ -238,9 +243,11 @@ def load(path: str | os.PathLike) -> Network:
     with zf:
         version = header.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version != VERSION:
-            raise ModelFileError(f"{path}: model file version {version!r} is not supported (this digitnet reads version {VERSION}); upgrade digitnet or retrain")
+            raise ModelFileError(f"{path}: model file version {version!r} is not supported (this digitnet reads "
+                                 f"version {VERSION}); upgrade digitnet or retrain")
         sizes, dtype, seed = header.get("sizes"), header.get("dtype"), header.get("seed")
-        if not isinstance(sizes, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes) or len(sizes) < 2:
+        if (not isinstance(sizes, list) or len(sizes) < 2
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)):
             raise ModelFileError(f"{path}: invalid layer sizes {sizes!r} in the header")
         if sum(k * n + k for n, k in zip(sizes[:-1], sizes[1:])) > MAX_PARAMETERS:
             raise ModelFileError(f"{path}: layer sizes {sizes} are larger than digitnet allows")
@@ -264,7 +271,8 @@ def load(path: str | os.PathLike) -> Network:
             _member(path, zf, f"W{l}", (k, n), dtype)
             _member(path, zf, f"b{l}", (k,), dtype)
         try:
-            net = Network(sizes, activation=header.get("activation"), cost=header.get("cost"), seed=seed, dtype=dtype)
+            net = Network(sizes, activation=header.get("activation", ""), cost=header.get("cost", ""), seed=seed,
+                          dtype=dtype)
         except DigitNetError as e:
             raise ModelFileError(f"{path}: {e}") from None
         for l, (n, k) in enumerate(zip(sizes[:-1], sizes[1:])):

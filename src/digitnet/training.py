@@ -13,8 +13,9 @@ The loop returns the history and prints nothing: callers (the CLI, the web page)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -157,11 +158,6 @@ def fit(
                  [v.copy() for v in opt.vW], [v.copy() for v in opt.vb], net.rng.bit_generator.state,
                  len(net.history))
 
-        def restore() -> None:
-            net.W[:], net.b[:], opt.vW[:], opt.vb[:] = saved[0], saved[1], saved[2], saved[3]
-            net.rng.bit_generator.state = saved[4]
-            del net.history[saved[5]:]
-
         try:
             order = net.rng.permutation(len(X))
             # A diverging run overflows; that is detected just below, so NumPy need not warn too.
@@ -171,7 +167,7 @@ def fit(
             finite = bool(np.isfinite(train_cost)) and all(np.isfinite(W).all() for W in net.W) and all(
                 np.isfinite(b).all() for b in net.b)
             if not finite:
-                restore()
+                _restore(net, opt, saved)
                 raise TrainingDiverged(
                     f"training diverged in epoch {epoch + 1}: the cost or a weight became NaN or infinite "
                     f"with learning rate {opt.learning_rate:g}; the network is kept as it was after epoch "
@@ -191,11 +187,18 @@ def fit(
             # weights of epoch + 1 with the history of epoch (a checkpoint would then not resume exactly).
             net.history.append(record)
         except KeyboardInterrupt:
-            restore()
+            _restore(net, opt, saved)
             raise
         if callback is not None and callback(record) is True:
             break
     return net.history
+
+
+def _restore(net: Network, opt: SGD, saved: tuple) -> None:
+    """Put back the state of the start of an epoch: weights, velocities, random state, history."""
+    net.W[:], net.b[:], opt.vW[:], opt.vb[:] = saved[0], saved[1], saved[2], saved[3]
+    net.rng.bit_generator.state = saved[4]
+    del net.history[saved[5]:]
 
 
 def _training_images(net: Network, X: Any) -> np.ndarray:

@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--hidden", type=int_list, default=d["hidden"], metavar="SIZES",
                    help="hidden layer sizes, e.g. 16,16 or 100 (input and output sizes come from the data)")
-    p.add_argument("--activation", choices=["sigmoid", "relu"], default=d["activation"], help="hidden layers' activation")
+    p.add_argument("--activation", choices=["sigmoid", "relu"], default=d["activation"],
+                   help="hidden layers' activation")
     p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default=d["cost"],
                    help="quadratic (sigmoid outputs, the lesson's) or cross-entropy (softmax outputs)")
     p.add_argument("--epochs", type=int, default=d["epochs"], help="passes over the training data")
@@ -83,7 +84,6 @@ def _checkpoint_path(out: Path, given: str | None) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
     from tqdm import tqdm
 
     from .. import data
@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     _check_out(out)
     ckpt_path = _checkpoint_path(out, args.checkpoint)
 
+    net: Network | None = None
+    opt: SGD | None = None
     if args.resume:
         net, opt, settings = load_checkpoint(args.resume)
         ckpt_path = Path(args.checkpoint or args.resume)
@@ -105,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
         settings["hidden"] = list(settings["hidden"])
         settings["data"] = args.data
         settings["limit"] = args.limit
-        net = opt = None
     epochs, batch_size, eta, mu, lam, decay = check_settings(
         settings["epochs"], settings["batch_size"], settings["learning_rate"], settings["momentum"],
         settings["weight_decay"], settings["learning_rate_decay"])
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         X, y = X[:settings["limit"]], y[:settings["limit"]]
     n_classes = len(data.class_names(settings["data"]))
     sizes = (X.shape[1], *settings["hidden"], n_classes)
-    if net is None:
+    if net is None or opt is None:
         net = Network(sizes, activation=settings["activation"], cost=settings["cost"], seed=settings["seed"],
                       dtype=settings["dtype"])
         opt = SGD(eta, mu, lam)
