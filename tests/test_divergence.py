@@ -47,7 +47,7 @@ def test_divergence_in_a_later_epoch_keeps_the_model_of_the_epochs_before(
     very model (same bytes) that a 2-epoch run saves."""
     import digitnet.training
 
-    real_fit = digitnet.training.fit
+    real_fit: Any = digitnet.training.fit
 
     def fit_that_blows_up_in_epoch_3(net: Network, *args: Any, progress: Any = None, **kwargs: Any) -> Any:
         finished = 0

@@ -36,7 +36,7 @@ from digitnet.data import read_idx, write_idx
 from digitnet.errors import DataError, ModelFileError
 from digitnet.model_file import header_of
 from digitnet.training import SGD
-from figures import record
+from figures import record  # type: ignore[import-not-found]  # tests/figures.py
 
 EXAMPLES = int(os.environ.get("DIGITNET_FUZZ_EXAMPLES", "0"))
 CASES: Counter[str] = Counter()
@@ -204,7 +204,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st
 
 
 # Wrong values for each header field, each beside random JSON.
-WRONG_HEADER = {
+WRONG_HEADER: dict[str, list[Any]] = {
     "format": ["digitnet-checkpoint", "npz", "", None],
     "version": [0, 2, 1.0, "1", True, 10**30, None],
     "sizes": [[6, 4], [6, 4, 3, 3], [3, 4, 6], [6, 0, 3], [6, -4, 3], [6, 2**31, 3], [2**40, 2**40], [6, 4.0, 3],

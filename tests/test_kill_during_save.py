@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from digitnet import Network
-from figures import record
+from figures import record  # type: ignore[import-not-found]  # tests/figures.py
 
 SIZES = tuple(int(s) for s in os.environ.get("DIGITNET_KILL_SIZES", "784,1000,1000,10").split(","))
 ROUNDS = int(os.environ.get("DIGITNET_KILL_ROUNDS", "20"))

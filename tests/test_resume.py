@@ -103,7 +103,7 @@ def test_ctrl_c_at_any_moment_of_an_epoch_resumes_to_the_same_bytes(
     """In process, through the command line: KeyboardInterrupt from the progress hook."""
     import digitnet.training
 
-    real_fit = digitnet.training.fit
+    real_fit: Any = digitnet.training.fit
 
     def interrupted_fit(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
         return real_fit(*args, progress=interrupting(progress, epoch, moment), **kwargs)
@@ -123,7 +123,7 @@ def test_interrupted_twice_and_resumed_twice_still_gives_the_same_bytes(
         tmp_path: Path, uninterrupted: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     import digitnet.training
 
-    real_fit = digitnet.training.fit
+    real_fit: Any = digitnet.training.fit
 
     def stop_after(epochs: int) -> Any:
         def interrupted_fit(*args: Any, callback: Any = None, **kwargs: Any) -> Any:
@@ -156,8 +156,9 @@ def test_fit_restores_the_start_of_the_epoch_on_keyboard_interrupt(blobs: dict[s
     settings = {"epochs": 4, "batch_size": 10, "learning_rate": 0.3, "momentum": 0.9, "weight_decay": 1e-3,
                 "learning_rate_decay": 0.8, "hidden": [8], "activation": "relu", "cost": "cross-entropy",
                 "seed": 11, "dtype": "float64", "data": None, "limit": None}
-    kwargs = dict(epochs=4, batch_size=10, learning_rate=0.3, momentum=0.9, weight_decay=1e-3,
-                  learning_rate_decay=0.8, validation_data=(blobs["X_test"], blobs["y_test"]), engine="numpy")
+    kwargs: dict[str, Any] = dict(epochs=4, batch_size=10, learning_rate=0.3, momentum=0.9, weight_decay=1e-3,
+                                  learning_rate_decay=0.8, validation_data=(blobs["X_test"], blobs["y_test"]),
+                                  engine="numpy")
 
     def network() -> Network:
         return Network((20, 8, 3), activation="relu", cost="cross-entropy", seed=11, dtype=np.float64)
