@@ -446,6 +446,18 @@ print(f"brightest output on noise, median {np.median(a.max(axis=1)):.2f}; "
 plt.imshow(noise[0].reshape(28, 28), cmap="gray")
 plt.title(f"noise, 'seen' as a {a[0].argmax()}")
 plt.axis("off");"""),
+    ("md", """\
+## The same pictures from `digitnet.plots`
+
+digitnet draws these pictures for you (they are what `digitnet show` saves), for any network or
+model file. Its network picture lights each neuron by its activation for one image, as the
+lesson's animations do:"""),
+    ("code", """\
+from digitnet import plots
+
+plots.plot_network(net, X_test[0], label=y_test[0])"""),
+    ("code", "plots.plot_weights(net)"),
+    ("code", "plots.plot_dream(net, digits=[3, 5], steps=50)"),
 ]
 
 NOTEBOOKS = {
