@@ -1,10 +1,20 @@
 """The training and inference engine behind Network.fit and Network.predict.
 
-This module holds the plain NumPy path; the readable ``Network.backprop`` is its specification.
+Two engines compute the same thing:
+
+- "numpy": the readable reference, ``training.sgd_batches`` (one ``Network.backprop`` per mini-batch);
+- "numba": the compiled kernels of ``kernels.py``, many mini-batches per call, the images read as
+  stored (uint8) and shuffled by index. The tests check it gives the reference's weights, to
+  float rounding.
+
+"auto" picks numba when it can be imported, else numpy. Numba is imported on first use only, and
+each kernel is compiled for the types it meets (uint8 or float images, float32 or float64 network,
+number of layers), then cached on disk, so an unused variant costs nothing.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 import numpy as np
@@ -13,28 +23,304 @@ from .errors import ConfigError
 
 ENGINES = ("auto", "numba", "numpy")
 
+# Below this many images, predict with NumPy; below PARALLEL_MIN_IMAGES, on one thread.
+COMPILED_MIN_IMAGES = 64
+PARALLEL_MIN_IMAGES = 2000
+# From this mini-batch size on, each mini-batch's examples are shared among threads.
+PARALLEL_MIN_BATCH = 50
+# The progress callback is called about this many times per epoch.
+PROGRESS_STEPS = 20
+
+_HIDDEN = {"sigmoid": 0, "relu": 1}
+_COST = {"quadratic": 0, "cross-entropy": 1}
+
+_kernels: Any = None
+
+
+def numba_available() -> bool:
+    """Whether the compiled engine can be used (numba importable, not disabled by DIGITNET_ENGINE)."""
+    return _load_kernels() is not None
+
+
+def _load_kernels() -> Any:
+    global _kernels
+    if _kernels is None:
+        if os.environ.get("DIGITNET_ENGINE", "").lower() == "numpy":
+            _kernels = False
+        else:
+            try:
+                from . import kernels
+            except ImportError:
+                kernels = False
+            _kernels = kernels
+    return _kernels or None
+
+
+def _resolve(name: str) -> str:
+    if name not in ENGINES:
+        raise ConfigError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
+    if name == "numba" and _load_kernels() is None:
+        raise ConfigError("engine 'numba' needs the numba package: pip install numba, or use engine='numpy'")
+    if name == "auto":
+        return "numba" if _load_kernels() is not None else "numpy"
+    return name
+
+
+# -- the network's parameters as the kernels want them ------------------------------------------------
+
+def _padded(k: int, block: int) -> int:
+    return -(-k // block) * block
+
+
+def _zeros(shape: Any, dtype: Any) -> np.ndarray:
+    """np.zeros aligned to 64 bytes (a cache line), so no vector load of a row straddles two lines.
+
+    The last axis is a multiple of 16 elements here, so every row of a 2-D array is aligned too.
+    """
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape))
+    raw = np.zeros(n * dtype.itemsize + 64, dtype=np.uint8)
+    offset = -raw.ctypes.data % 64
+    return raw[offset:offset + n * dtype.itemsize].view(dtype).reshape(shape)
+
+
+class _Packed:
+    """A network's parameters in the kernels' layout (see kernels.py): flat arrays and ``lay``.
+
+    Layer l's W (k, n) is held transposed in blocks of 16 neurons, padded with zeros: k to KP (a
+    multiple of 16) and n to ROWS (the previous layer's KP; for the first layer, a multiple of 8).
+    """
+
+    def __init__(self, net: Any, opt: Any = None, training: bool = True) -> None:
+        from .kernels import B, GROUP
+
+        self.dtype = net.dtype
+        sizes = net.sizes
+        L = len(sizes) - 1
+        kp = [_padded(k, B) for k in sizes[1:]]
+        rows = [_padded(sizes[0], GROUP)] + kp[:-1]
+        w_size = [r * k for r, k in zip(rows, kp)]
+        wn_size = [0] + w_size[1:]
+        self.lay = np.zeros((L, 6), dtype=np.int64)
+        self.lay[:, 0] = sizes[1:]
+        self.lay[:, 1] = kp
+        self.lay[:, 2] = rows
+        self.lay[:, 3] = np.cumsum([0] + w_size[:-1])
+        self.lay[:, 4] = np.cumsum([0] + wn_size[:-1])
+        self.lay[:, 5] = np.cumsum([0] + kp[:-1])
+        self.n_in = rows[0]
+        self.w_total, self.wn_total, self.a_total = sum(w_size), sum(wn_size), sum(kp)
+        self.W = self._pack_W(net.W)
+        self.b = self._pack_b(net.b)
+        self.Wn = _zeros(self.wn_total if training else 0, self.dtype)
+        for l in range(1, L if training else 1):
+            self._blocks(self.Wn, l, natural=True)[...] = self._blocks(self.W, l)
+        if opt is not None and opt.momentum:
+            self.vW, self.vb = self._pack_W(opt.vW), self._pack_b(opt.vb)
+        else:  # not read by the kernels without momentum
+            self.vW, self.vb = self.W, self.b
+
+    def _blocks(self, flat: np.ndarray, l: int, natural: bool = False) -> np.ndarray:
+        """Layer l's weights in the flat array, seen as W (KP, ROWS), padding included (a view)."""
+        from .kernels import B
+
+        k, kp, rows, wo, wno, ao = self.lay[l]
+        if natural:  # Wn: element (k, p) at WNO + ((p // 16) * KP + k) * 16 + p % 16
+            return flat[wno:wno + kp * rows].reshape(rows // B, kp, B).transpose(1, 0, 2).reshape(kp, rows)
+        # W^T: element (p, k) at WO + ((k // 16) * ROWS + p) * 16 + k % 16
+        return flat[wo:wo + kp * rows].reshape(kp // B, rows, B).transpose(0, 2, 1).reshape(kp, rows)
+
+    def _pack_W(self, Ws: list[np.ndarray]) -> np.ndarray:
+        flat = _zeros(self.w_total, self.dtype)
+        for l, W in enumerate(Ws):
+            self._blocks(flat, l)[:W.shape[0], :W.shape[1]] = W
+        return flat
+
+    def _pack_b(self, bs: list[np.ndarray]) -> np.ndarray:
+        flat = _zeros(self.a_total, self.dtype)
+        for l, b in enumerate(bs):
+            ao = self.lay[l, 5]
+            flat[ao:ao + len(b)] = b
+        return flat
+
+    def unpack(self, net: Any, opt: Any = None) -> None:
+        """Copy the packed parameters back into the network (and the optimiser's velocities)."""
+        pairs = [(net.W, net.b, self.W, self.b)]
+        if opt is not None and opt.momentum:
+            pairs.append((opt.vW, opt.vb, self.vW, self.vb))
+        for Ws, bs, W_flat, b_flat in pairs:
+            for l, (W, b) in enumerate(zip(Ws, bs)):
+                W[...] = self._blocks(W_flat, l)[:W.shape[0], :W.shape[1]]
+                ao = self.lay[l, 5]
+                b[...] = b_flat[ao:ao + len(b)]
+
+    def scratch(self, gradients: bool = True, threads: int = 0) -> dict[str, Any]:
+        """Buffers for the kernels: activations, deltas, gradients and the input's inked groups.
+
+        threads = 0: one set of 1-D arrays; else arrays (threads, ...), a row for each thread.
+        """
+        from .kernels import GROUP
+
+        lead = (threads,) if threads else ()
+        s = {
+            "A": _zeros(lead + (self.a_total,), self.dtype),
+            "grp": np.zeros(lead + (self.n_in // GROUP,), dtype=np.int64),
+            "xv": _zeros(lead + (self.n_in,), self.dtype),
+        }
+        if gradients:
+            s["D"] = _zeros(lead + (self.a_total,), self.dtype)
+            s["G"] = _zeros(lead + (self.w_total,), self.dtype)
+            s["Gb"] = _zeros(lead + (self.a_total,), self.dtype)
+        return s
+
+
+def _kernel_inputs(net: Any, X: np.ndarray, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X as the kernels read it (uint8, or the network's float dtype, n_in columns), the uint64 view
+    of its rows (uint8 only) and the table lut[v] = dtype(v) / dtype(255)."""
+    dtype = net.dtype
+    lut = np.arange(256).astype(dtype) / dtype(255)
+    if X.dtype != np.uint8:
+        X = np.asarray(X, dtype=dtype)
+    if X.shape[1] != n_in or not X.flags.c_contiguous:
+        padded = np.zeros((len(X), n_in), dtype=X.dtype)  # only for images of a size not a multiple of 8
+        padded[:, :X.shape[1]] = X
+        X = padded
+    Xw = X.view(np.uint64) if X.dtype == np.uint8 else np.zeros((1, 1), dtype=np.uint64)
+    return X, Xw, lut
+
+
+# -- inference ---------------------------------------------------------------------------------------
 
 def predict_proba(net: Any, X: np.ndarray) -> np.ndarray:
-    """The output activations for a checked mini-batch X (m, n): uint8 or float."""
+    """The output activations (m, k) for a checked mini-batch X (m, n): uint8 or float.
+
+    A few images go through NumPy (the compiled kernel's set-up costs more than their arithmetic);
+    more go through the kernel, on several threads.
+    """
+    if len(X) < COMPILED_MIN_IMAGES or _load_kernels() is None:
+        return _predict_proba_numpy(net, X)
+    return _predict_proba_numba(net, X)
+
+
+def _predict_proba_numpy(net: Any, X: np.ndarray) -> np.ndarray:
     if X.dtype == np.uint8:
         X = X.astype(net.dtype) / net.dtype(255)
     return net.feedforward(X)[1][-1]
 
 
+def _predict_proba_numba(net: Any, X: np.ndarray) -> np.ndarray:
+    k = _load_kernels()
+    packed = _Packed(net, training=False)
+    X, Xw, lut = _kernel_inputs(net, X, packed.n_in)
+    m = len(X)
+    out = np.empty((m, net.sizes[-1]), dtype=net.dtype)
+    hidden, cost = _HIDDEN[net.activation], _COST[net.cost_name]
+
+    def part(lo: int, hi: int) -> None:
+        s = packed.scratch(gradients=False)
+        k.forward(X, Xw, lo, hi, lut, hidden, cost, packed.lay, packed.W, packed.b, s["A"], s["grp"], s["xv"],
+                  out)
+
+    threads = min(_threads(), max(1, m // PARALLEL_MIN_IMAGES))
+    if threads <= 1:
+        part(0, m)
+    else:  # the kernel releases the GIL: each thread predicts its share
+        bounds = [m * t // threads for t in range(threads + 1)]
+        list(_pool().map(part, bounds[:-1], bounds[1:]))
+    return out
+
+
+_executor: Any = None
+
+
+def _pool() -> Any:
+    """A thread pool for predicting in parallel, started on first use."""
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max(1, os.cpu_count() or 1), thread_name_prefix="digitnet-predict")
+    return _executor
+
+
+# -- training ----------------------------------------------------------------------------------------
+
 def select(name: str) -> Callable[..., float]:
-    """The function that runs SGD over a list of mini-batches, for engine ``name``."""
+    """The function run(net, X, Y, order, batch_size, opt, progress) -> summed cost, for engine ``name``.
+
+    It runs SGD over the mini-batches ``order[i:i + batch_size]`` (X uint8 or float (N, n), Y one-hot
+    (N, k)), updating ``net`` and the optimiser ``opt`` in place, and returns the sum over the
+    mini-batches of their mean cost (before their step) times their size. progress(done, total) is
+    called about PROGRESS_STEPS times.
+    """
+    return _run_numba if _resolve(name) == "numba" else _run_numpy
+
+
+def _chunk(n: int, batch_size: int) -> int:
+    """Examples per call between two progress reports: whole mini-batches."""
+    return max(1, -(-n // PROGRESS_STEPS) // batch_size) * batch_size
+
+
+def _run_numpy(net, X, Y, order, batch_size, opt, progress=None) -> float:
     from .training import sgd_batches
 
-    if name not in ENGINES:
-        raise ConfigError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")
+    total = 0.0
+    chunk = _chunk(len(order), batch_size)
+    for start in range(0, len(order), chunk):
+        total += sgd_batches(net, X, Y, order[start:start + chunk], batch_size, opt)
+        if progress is not None:
+            progress(min(start + chunk, len(order)), len(order))
+    return total
 
-    def run(net, X, Y, order, batch_size, opt, progress=None):
-        total = 0.0
-        chunk = max(batch_size, (len(order) // 50) // batch_size * batch_size)
-        for start in range(0, len(order), chunk):
-            total += sgd_batches(net, X, Y, order[start:start + chunk], batch_size, opt)
+
+def _threads() -> int:
+    """The number of threads for the parallel kernels: Numba's setting (NUMBA_NUM_THREADS, default
+    the number of cores)."""
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _run_numba(net, X, Y, order, batch_size, opt, progress=None) -> float:
+    k = _load_kernels()
+    packed = _Packed(net, opt)
+    X, Xw, lut = _kernel_inputs(net, X, packed.n_in)
+    Y = np.ascontiguousarray(Y, dtype=net.dtype)
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    if len(order) and (order.min() < 0 or order.max() >= len(X)):  # the kernel does not check indices
+        raise IndexError(f"order holds indices outside 0..{len(X) - 1}")
+    hp = np.array([opt.learning_rate, opt.momentum, opt.weight_decay], dtype=net.dtype)
+    hidden, cost = _HIDDEN[net.activation], _COST[net.cost_name]
+    threads = _threads() if batch_size >= PARALLEL_MIN_BATCH else 1
+    if threads > 1:
+        s = packed.scratch(threads=threads)
+        costs = np.zeros(threads)
+
+        def chunk(start: int, stop: int) -> float:
+            costs[:] = 0.0
+            k.sgd_parallel(X, Xw, Y, order, start, stop, batch_size, lut, hp, hidden, cost, packed.lay, packed.W,
+                           packed.b, packed.vW, packed.vb, packed.Wn, s["A"], s["D"], s["G"], s["Gb"], s["grp"],
+                           s["xv"], costs)
+            return float(costs.sum())
+    else:
+        s = packed.scratch()
+        mark = np.zeros(packed.n_in // k.GROUP, dtype=np.bool_)
+        touched = np.zeros(packed.n_in // k.GROUP, dtype=np.int64)
+
+        def chunk(start: int, stop: int) -> float:
+            return k.sgd(X, Xw, Y, order, start, stop, batch_size, lut, hp, hidden, cost, packed.lay, packed.W,
+                         packed.b, packed.vW, packed.vb, packed.Wn, s["A"], s["D"], s["G"], s["Gb"], s["grp"],
+                         s["xv"], mark, touched)
+
+    n = len(order)
+    total = 0.0
+    step = _chunk(n, batch_size)
+    try:
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            total += chunk(start, stop)
             if progress is not None:
-                progress(min(start + chunk, len(order)), len(order))
-        return total
-
-    return run
+                progress(stop, n)
+    finally:
+        packed.unpack(net, opt)  # also when interrupted (Ctrl-C between chunks): keep what was learnt
+    return total
