@@ -101,10 +101,20 @@ def _parse_header(f: _Readable, path: Path, max_bytes: int) -> tuple[np.dtype, t
     nbytes = dtype.itemsize
     for d in shape:
         nbytes *= d
+    # The other dimensions of an empty array count too: (0, 2**32 - 1, 2**32 - 1) is no shape
+    # NumPy can make ("array is too big"), and no data set has it.
+    extent = dtype.itemsize
+    for d in shape:
+        extent *= max(d, 1)
     if nbytes > max_bytes:
         raise DataError(
             f"{path}: IDX header declares shape {shape} of {dtype.name}, {nbytes:,} bytes, "
             f"more than the {max_bytes:,} allowed. The header is corrupt."
+        )
+    if extent > max_bytes:
+        raise DataError(
+            f"{path}: IDX header declares an empty array of shape {shape} whose other dimensions alone "
+            f"would take {extent:,} bytes of {dtype.name}, more than the {max_bytes:,} allowed. The header is corrupt."
         )
     return dtype, shape, nbytes, 4 + 4 * ndim
 
