@@ -15,7 +15,8 @@ number of layers), then cached on disk, so an unused variant costs nothing.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,25 +35,25 @@ PROGRESS_STEPS = 20
 _HIDDEN = {"sigmoid": 0, "relu": 1}
 _COST = {"quadratic": 0, "cross-entropy": 1}
 
-_kernels: Any = None
+_kernels: Any = None  # the kernels module; False when it cannot be used; None until first asked
 
 
 def numba_available() -> bool:
-    """Whether the compiled engine can be used (numba importable, not disabled by DIGITNET_ENGINE)."""
+    """Whether the compiled engine can be used (numba importable, not disabled by DIGITNET_ENGINE=numpy)."""
     return _load_kernels() is not None
 
 
 def _load_kernels() -> Any:
     global _kernels
     if _kernels is None:
-        if os.environ.get("DIGITNET_ENGINE", "").lower() == "numpy":
-            _kernels = False
-        else:
+        _kernels = False
+        if os.environ.get("DIGITNET_ENGINE", "").lower() != "numpy":
             try:
-                from . import kernels
+                from . import kernels as module
             except ImportError:
-                kernels = False
-            _kernels = kernels
+                pass
+            else:
+                _kernels = module
     return _kernels or None
 
 
@@ -92,7 +93,7 @@ class _Packed:
     """
 
     def __init__(self, net: Any, opt: Any = None, training: bool = True) -> None:
-        from .kernels import B, GROUP
+        from .kernels import GROUP, B
 
         self.dtype = net.dtype
         sizes = net.sizes
@@ -114,26 +115,44 @@ class _Packed:
         self.b = self._pack_b(net.b)
         self.Wn = _zeros(self.wn_total if training else 0, self.dtype)
         for l in range(1, L if training else 1):
-            self._blocks(self.Wn, l, natural=True)[...] = self._blocks(self.W, l)
+            self._set(self.Wn, l, net.W[l], natural=True)
         if opt is not None and opt.momentum:
             self.vW, self.vb = self._pack_W(opt.vW), self._pack_b(opt.vb)
         else:  # not read by the kernels without momentum
             self.vW, self.vb = self.W, self.b
 
     def _blocks(self, flat: np.ndarray, l: int, natural: bool = False) -> np.ndarray:
-        """Layer l's weights in the flat array, seen as W (KP, ROWS), padding included (a view)."""
+        """Layer l's weights in the flat array as a view (blocks, 16, ...): W[16 * i + j, p] = view[i, j, p]
+        (W^T layout) or view[p // 16, k, p % 16] = W[k, p] (natural layout, Wn)."""
         from .kernels import B
 
         k, kp, rows, wo, wno, ao = self.lay[l]
         if natural:  # Wn: element (k, p) at WNO + ((p // 16) * KP + k) * 16 + p % 16
-            return flat[wno:wno + kp * rows].reshape(rows // B, kp, B).transpose(1, 0, 2).reshape(kp, rows)
+            return flat[wno:wno + kp * rows].reshape(rows // B, kp, B)
         # W^T: element (p, k) at WO + ((k // 16) * ROWS + p) * 16 + k % 16
-        return flat[wo:wo + kp * rows].reshape(kp // B, rows, B).transpose(0, 2, 1).reshape(kp, rows)
+        return flat[wo:wo + kp * rows].reshape(kp // B, rows, B).transpose(0, 2, 1)
+
+    def _get(self, flat: np.ndarray, l: int, shape: tuple[int, ...]) -> np.ndarray:
+        """Layer l's W (k, n) out of the flat W^T array."""
+        kp, rows = self.lay[l, 1], self.lay[l, 2]
+        return self._blocks(flat, l).reshape(kp, rows)[:shape[0], :shape[1]]
+
+    def _set(self, flat: np.ndarray, l: int, W: np.ndarray, natural: bool = False) -> None:
+        """Write layer l's W (k, n) into the flat array, in the W^T or the natural layout."""
+        from .kernels import B
+
+        kp, rows = self.lay[l, 1], self.lay[l, 2]
+        padded = np.zeros((kp, rows), dtype=self.dtype)
+        padded[:W.shape[0], :W.shape[1]] = W
+        if natural:
+            self._blocks(flat, l, natural=True)[...] = padded.reshape(kp, rows // B, B).transpose(1, 0, 2)
+        else:
+            self._blocks(flat, l)[...] = padded.reshape(kp // B, B, rows)
 
     def _pack_W(self, Ws: list[np.ndarray]) -> np.ndarray:
         flat = _zeros(self.w_total, self.dtype)
         for l, W in enumerate(Ws):
-            self._blocks(flat, l)[:W.shape[0], :W.shape[1]] = W
+            self._set(flat, l, W)
         return flat
 
     def _pack_b(self, bs: list[np.ndarray]) -> np.ndarray:
@@ -150,7 +169,7 @@ class _Packed:
             pairs.append((opt.vW, opt.vb, self.vW, self.vb))
         for Ws, bs, W_flat, b_flat in pairs:
             for l, (W, b) in enumerate(zip(Ws, bs)):
-                W[...] = self._blocks(W_flat, l)[:W.shape[0], :W.shape[1]]
+                W[...] = self._get(W_flat, l, W.shape)
                 ao = self.lay[l, 5]
                 b[...] = b_flat[ao:ao + len(b)]
 
@@ -257,8 +276,9 @@ def select(name: str) -> Callable[..., float]:
 
 
 def _chunk(n: int, batch_size: int) -> int:
-    """Examples per call between two progress reports: whole mini-batches."""
-    return max(1, -(-n // PROGRESS_STEPS) // batch_size) * batch_size
+    """Examples per call between two progress reports: whole mini-batches, about PROGRESS_STEPS calls."""
+    n_batches = -(-n // batch_size)
+    return max(1, -(-n_batches // PROGRESS_STEPS)) * batch_size
 
 
 def _run_numpy(net, X, Y, order, batch_size, opt, progress=None) -> float:

@@ -1,0 +1,312 @@
+"""The compiled engine (kernels.py) against its specification, the NumPy reference.
+
+On the same mini-batches the compiled SGD must leave the same weights, biases and momentum
+velocities as ``training.sgd_batches``, to float rounding: float64 to ~1e-10, float32 to ~1e-5
+(the two sum in different orders, so float32 runs drift apart by a few units in the last place per
+step). Every hidden activation x cost, momentum and weight decay, uint8 and float images, layer
+sizes that need padding, the multi-threaded kernel, the forward pass, and the fallbacks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitnet import Network, engine
+from digitnet.errors import ConfigError, TrainingDiverged
+from digitnet.training import SGD, sgd_batches
+
+# (atol as a fraction of the largest |value| of each array) after a few hundred steps
+TOLERANCE = {np.float64: 1e-10, np.float32: 3e-5}
+
+
+def images(n: int, dim: int, seed: int, kind: str = "uint8") -> np.ndarray:
+    """n random digit-like images: mostly blank (like MNIST's 81% zeros), some ink in 0-255.
+
+    kind: "uint8" (as stored), "float32" or "float64" (divided by 255).
+    """
+    rng = np.random.default_rng(seed)
+    ink = rng.random((n, dim)) < 0.25
+    X = np.where(ink, rng.integers(1, 256, (n, dim)), 0).astype(np.uint8)
+    X[:, : dim // 10] = 0  # a blank border, as in MNIST: whole groups of 8 pixels without ink
+    if kind == "uint8":
+        return X
+    return (X.astype(kind) / np.dtype(kind).type(255)).astype(kind)
+
+
+def labels(n: int, classes: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed + 1).integers(0, classes, n)
+
+
+def train_both(net: Network, X, y, batch_size: int, eta: float, mu: float = 0.0, lam: float = 0.0,
+               epochs: int = 1) -> tuple[Network, Network, SGD, SGD, list[float], list[float]]:
+    """The same epochs (same shuffles) through the compiled engine and through sgd_batches."""
+    ref = net.copy()
+    Y = net.one_hot(y, len(X))
+    fast_opt, ref_opt = SGD(eta, mu, lam), SGD(eta, mu, lam)
+    fast_opt.init_state(net)
+    ref_opt.init_state(ref)
+    run = engine.select("numba")
+    fast_costs, ref_costs = [], []
+    for epoch in range(epochs):
+        order = np.random.default_rng(100 + epoch).permutation(len(X))
+        fast_costs.append(run(net, X, Y, order, batch_size, fast_opt))
+        ref_costs.append(sgd_batches(ref, X, Y, order, batch_size, ref_opt))
+    return net, ref, fast_opt, ref_opt, fast_costs, ref_costs
+
+
+def assert_same(fast, ref, dtype, what: str) -> None:
+    tol = TOLERANCE[dtype]
+    for l, (a, b) in enumerate(zip(fast, ref)):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(np.abs(b).max(), 1e-30),
+                                   err_msg=f"{what} of layer {l}")
+
+
+def assert_same_training(fast: Network, ref: Network, fast_opt: SGD, ref_opt: SGD, fast_costs, ref_costs,
+                         dtype) -> None:
+    assert_same(fast.W, ref.W, dtype, "W")
+    assert_same(fast.b, ref.b, dtype, "b")
+    if ref_opt.momentum:
+        assert_same(fast_opt.vW, ref_opt.vW, dtype, "velocity of W")
+        assert_same(fast_opt.vb, ref_opt.vb, dtype, "velocity of b")
+    np.testing.assert_allclose(fast_costs, ref_costs, rtol=10 * TOLERANCE[dtype])
+
+
+# -- the lesson's network on MNIST ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mnist_uint8() -> tuple[np.ndarray, np.ndarray]:
+    from digitnet.data.mnist import load_mnist_uint8
+
+    X, y = load_mnist_uint8("train")
+    return X[:3005], y[:3005]  # 300 full mini-batches of 10 and a last one of 5
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lesson_network_on_mnist_matches_reference(mnist_uint8, dtype):
+    X, y = mnist_uint8
+    net = Network((784, 16, 16, 10), seed=3, dtype=dtype)
+    results = train_both(net, X, y, batch_size=10, eta=1.5)
+    assert_same_training(*results, dtype)
+    # and it learnt something: the last steps' cost is well below the first's
+    assert results[4][0] / len(X) < 0.9
+
+
+# -- every activation x cost, momentum and decay, input kinds, padded sizes ---------------------------------
+
+SETTINGS = [  # activation, cost, learning rate, momentum, weight decay
+    ("sigmoid", "quadratic", 1.0, 0.0, 0.0),
+    ("sigmoid", "cross-entropy", 0.3, 0.9, 1e-3),
+    ("relu", "quadratic", 0.1, 0.0, 1e-3),
+    ("relu", "cross-entropy", 0.05, 0.9, 0.0),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation,cost,eta,mu,lam", SETTINGS)
+@pytest.mark.parametrize("kind", ["uint8", "float"])
+def test_matches_reference(dtype, activation, cost, eta, mu, lam, kind):
+    # 60 inputs (not a multiple of 8), hidden layers of 20 and 12 (not multiples of 16: padded),
+    # 10 outputs; 403 examples in mini-batches of 8 (the last one of 3); two epochs.
+    X = images(403, 60, seed=1, kind="uint8" if kind == "uint8" else np.dtype(dtype).name)
+    y = labels(403, 10, seed=1)
+    net = Network((60, 20, 12, 10), activation=activation, cost=cost, seed=5, dtype=dtype)
+    results = train_both(net, X, y, batch_size=8, eta=eta, mu=mu, lam=lam, epochs=2)
+    assert_same_training(*results, dtype)
+
+
+@pytest.mark.parametrize("sizes", [(64, 10), (64, 40, 3), (64, 33, 17, 9, 2)])
+def test_any_depth_and_width(sizes):
+    X = images(200, sizes[0], seed=2)
+    y = labels(200, sizes[-1], seed=2)
+    net = Network(sizes, seed=1, dtype=np.float64)
+    assert_same_training(*train_both(net, X, y, batch_size=7, eta=0.5, mu=0.5), np.float64)
+
+
+@pytest.mark.parametrize("batch_size", [1, 64, 500])
+def test_any_batch_size(batch_size):
+    X = images(300, 32, seed=4)
+    y = labels(300, 4, seed=4)
+    net = Network((32, 16, 4), seed=2, dtype=np.float64)
+    assert_same_training(*train_both(net, X, y, batch_size=batch_size, eta=1.0), np.float64)
+
+
+def test_soft_targets_as_in_the_reference():
+    # one-hot rows given directly (as Network.one_hot accepts), not only integer labels
+    X = images(100, 16, seed=6, kind="float64")
+    Y = np.random.default_rng(0).dirichlet(np.ones(5), 100)
+    net = Network((16, 16, 5), cost="cross-entropy", seed=0, dtype=np.float64)
+    assert_same_training(*train_both(net, X, Y, batch_size=10, eta=0.5), np.float64)
+
+
+# -- the threads --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_threaded_kernel_matches_reference(monkeypatch, dtype):
+    # The examples of each mini-batch split in two shares (run on two threads where there are two).
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(engine, "_threads", lambda: 2)
+    X = images(405, 60, seed=7)
+    y = labels(405, 10, seed=7)
+    net = Network((60, 20, 12, 10), seed=8, dtype=dtype)
+    results = train_both(net, X, y, batch_size=20, eta=0.5, mu=0.9, lam=1e-4)
+    assert_same_training(*results, dtype)
+
+
+# -- the forward pass ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+@pytest.mark.parametrize("m", [1, 5, 300, 4100])  # NumPy below 64 images, then one and several threads
+def test_predict_proba_matches_feedforward(dtype, cost, m):
+    X = images(m, 50, seed=m)
+    net = Network((50, 20, 10), activation="relu", cost=cost, seed=1, dtype=dtype)
+    expected = net.feedforward(X.astype(dtype) / dtype(255))[1][-1]
+    for X_in in (X, X.astype(dtype) / dtype(255)):
+        got = engine.predict_proba(net, X_in)
+        assert got.shape == (m, 10) and got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=10 * TOLERANCE[dtype], atol=10 * TOLERANCE[dtype])
+
+
+def test_network_predict_uses_the_engine_and_agrees(mnist_uint8):
+    X, y = mnist_uint8
+    net = Network(seed=0)
+    net.fit(X, y, epochs=2, learning_rate=3.0)
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba, net.feedforward(X / np.float32(255))[1][-1], rtol=1e-4, atol=1e-5)
+    assert net.accuracy(X, y) > 0.75  # 86% here; chance is 10%
+
+
+def test_exp_of_the_kernels_is_accurate():
+    import numba
+
+    from digitnet import kernels
+
+    @numba.njit
+    def exp_all(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = kernels._exp(x[i])
+        return out
+
+    for dtype, span, ulps in ((np.float32, 110.0, 1.0), (np.float64, 750.0, 1.0)):
+        x = np.concatenate([np.linspace(-span, span, 200_001), [0.0, -0.0, 1.0, np.log(2.0)]]).astype(dtype)
+        got = exp_all(x)
+        exact = np.exp(x.astype(np.longdouble))
+        normal = (exact > np.finfo(dtype).tiny) & (exact < np.finfo(dtype).max)
+        rel = np.abs(got[normal] - exact[normal]) / exact[normal]
+        assert rel.max() <= ulps * np.finfo(dtype).eps
+        assert np.all(got[exact < np.finfo(dtype).smallest_subnormal / 2] == 0)
+        assert np.all(np.isinf(got[exact > 2 * np.longdouble(np.finfo(dtype).max)]))
+        special = exp_all(np.array([np.nan, np.inf, -np.inf], dtype))
+        assert np.isnan(special[0]) and special[1] == np.inf and special[2] == 0
+
+
+# -- divergence, progress, selection ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_nan_and_inf_are_not_hidden(activation):
+    # The kernels are compiled without "no NaN / no inf" assumptions: a diverging run is seen.
+    X = images(200, 32, seed=9, kind="float64")
+    y = labels(200, 4, seed=9)
+    net = Network((32, 16, 4), activation=activation, seed=0, dtype=np.float64)
+    net.W[0][0, 10] = np.nan
+    Y = net.one_hot(y, len(X))
+    opt = SGD(0.1)
+    opt.init_state(net)
+    total = engine.select("numba")(net, X, Y, np.arange(len(X)), 10, opt)
+    assert not np.isfinite(total)
+    assert not np.isfinite(net.W[0]).all()
+
+
+def test_divergence_is_reported():
+    X = images(200, 32, seed=9, kind="float64")
+    y = labels(200, 4, seed=9)
+    with pytest.raises(TrainingDiverged):
+        Network((32, 16, 4), activation="relu", seed=0).fit(X, y, epochs=3, learning_rate=1e30, engine="numba")
+
+
+def test_progress_is_reported_in_whole_mini_batches():
+    X = images(1000, 16, seed=10)
+    y = labels(1000, 3, seed=10)
+    net = Network((16, 8, 3), seed=0)
+    Y = net.one_hot(y, len(X))
+    opt = SGD(0.5)
+    opt.init_state(net)
+    calls: list[tuple[int, int]] = []
+    engine.select("numba")(net, X, Y, np.arange(1000), 30, opt, lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert 10 <= len(calls) <= engine.PROGRESS_STEPS
+    assert done == sorted(done) and done[-1] == 1000 and all(t == 1000 for _, t in calls)
+    assert all(d % 30 == 0 for d in done[:-1])
+
+
+def test_numpy_engine_is_the_reference_loop():
+    X = images(95, 16, seed=11)
+    y = labels(95, 3, seed=11)
+    a = Network((16, 8, 3), seed=0, dtype=np.float64)
+    b = a.copy()
+    Y = a.one_hot(y, len(X))
+    opt_a, opt_b = SGD(0.5, 0.9), SGD(0.5, 0.9)
+    opt_a.init_state(a)
+    opt_b.init_state(b)
+    order = np.random.default_rng(0).permutation(95)
+    ca = engine.select("numpy")(a, X, Y, order, 10, opt_a, lambda d, t: None)
+    cb = sgd_batches(b, X, Y, order, 10, opt_b)
+    assert ca == pytest.approx(cb, rel=1e-12)
+    for Wa, Wb in zip(a.W, b.W):
+        np.testing.assert_array_equal(Wa, Wb)
+
+
+def test_auto_is_numba_and_unknown_engines_are_refused():
+    assert engine.numba_available()
+    assert engine.select("auto") is engine.select("numba")
+    with pytest.raises(ConfigError, match="unknown engine 'gpu'"):
+        engine.select("gpu")
+
+
+def test_order_outside_the_data_is_refused():
+    net = Network((16, 8, 3), seed=0)
+    X = images(10, 16, seed=0)
+    opt = SGD(0.5)
+    opt.init_state(net)
+    with pytest.raises(IndexError):
+        engine.select("numba")(net, X, net.one_hot(labels(10, 3, 0), 10), np.arange(11), 5, opt)
+
+
+# -- a read-only install ---------------------------------------------------------------------------------------
+
+def test_read_only_install_trains_without_a_cache(tmp_path):
+    """Numba's cache=True needs a writable __pycache__ or cache directory; without one, digitnet still
+    trains (compiling at start-up) instead of failing at import."""
+    package = tmp_path / "site" / "digitnet"
+    shutil.copytree(Path(engine.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__", "data"))
+    shutil.copytree(Path(engine.__file__).parent / "data", package / "data",
+                    ignore=shutil.ignore_patterns("__pycache__", "mnist"))
+    # Nothing can be written: __pycache__ is a file, and the user's cache directories are under a file.
+    (package / "__pycache__").write_text("not a directory")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(PYTHONPATH=str(tmp_path / "site"), PYTHONDONTWRITEBYTECODE="1", HOME=str(blocker / "home"),
+               XDG_CACHE_HOME=str(blocker / "cache"))
+    code = (
+        "import numpy as np, digitnet, digitnet.kernels as k\n"
+        f"assert digitnet.__file__.startswith({str(tmp_path)!r})\n"
+        "assert k.sgd._cache.__class__.__name__ == 'NullCache'\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = (rng.random((200, 16)) * 255).astype(np.uint8); y = rng.integers(0, 3, 200)\n"
+        "net = digitnet.Network((16, 8, 3), seed=0)\n"
+        "h = net.fit(X, y, epochs=2, batch_size=10, learning_rate=1.0, engine='numba')\n"
+        "assert h[-1]['train_cost'] < h[0]['train_cost']\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
