@@ -37,7 +37,7 @@ import math
 
 import numba
 import numpy as np
-from llvmlite import ir
+from llvmlite import ir  # type: ignore[import-untyped]
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
@@ -286,7 +286,8 @@ def _matvec(W, wo, rows, width, x, xo, out, oo):
 def _add_rows16(out, oo, W, o, u, x, i):
     """out[oo:oo + 16] += sum_q x[i + q] W[row q], rows 0-7 of the block at offset o and 8-15 at u."""
     x0, x1, x2, x3, x4, x5, x6, x7 = x[i], x[i + 1], x[i + 2], x[i + 3], x[i + 4], x[i + 5], x[i + 6], x[i + 7]
-    y0, y1, y2, y3, y4, y5, y6, y7 = x[i + 8], x[i + 9], x[i + 10], x[i + 11], x[i + 12], x[i + 13], x[i + 14], x[i + 15]
+    j = i + GROUP
+    y0, y1, y2, y3, y4, y5, y6, y7 = x[j], x[j + 1], x[j + 2], x[j + 3], x[j + 4], x[j + 5], x[j + 6], x[j + 7]
     o0, o1, o2, o3, o4, o5, o6, o7 = _rows8(o)
     u0, u1, u2, u3, u4, u5, u6, u7 = _rows8(u)
     for kk in range(UB):
