@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .engine import ENGINES
 from .errors import ConfigError, ModelFileError
 from .model_file import header_of, load, read_archive, read_array, write_archive
 from .network import Network
@@ -76,6 +77,8 @@ def _check_checkpoint_settings(path: str | os.PathLike, settings: dict[str, Any]
         raise ModelFileError(f"{path}: invalid training settings in the checkpoint: limit {limit!r}")
     if data is not None and not isinstance(data, str):
         raise ModelFileError(f"{path}: invalid training settings in the checkpoint: data {data!r}")
+    if settings.get("engine", "auto") not in ENGINES:
+        raise ModelFileError(f"{path}: invalid training settings in the checkpoint: engine {settings['engine']!r}")
     built = {"hidden": list(net.sizes[1:-1]), "activation": net.activation, "cost": net.cost_name,
              "seed": net.seed, "dtype": np.dtype(net.dtype).name}
     for key, value in built.items():

@@ -53,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="multiply the learning rate by this after every epoch")
     p.add_argument("--seed", type=int, default=d["seed"], help="random seed (same seed, same model, bit for bit)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=d["dtype"], help="floating-point precision")
-    p.add_argument("--engine", choices=["auto", "numba", "numpy"], default="auto",
-                   help="the compiled engine, or the plain NumPy reference")
+    p.add_argument("--engine", choices=["auto", "numba", "numpy"], default=None,
+                   help="the compiled engine, or the plain NumPy reference (default: auto, or the engine of the "
+                        "run being resumed, so that it ends as it would have)")
     add_data_option(p)
     p.add_argument("--limit", type=int, default=None, metavar="N", help="train on the first N training images only")
     p.add_argument("-o", "--out", default=DEFAULT_OUT, help="where to save the model")
@@ -107,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
         settings["hidden"] = list(settings["hidden"])
         settings["data"] = args.data
         settings["limit"] = args.limit
+        settings["engine"] = args.engine or "auto"
+    # The engines agree to rounding, not bit for bit: a resumed run keeps its engine unless told otherwise.
+    engine = args.engine or settings.get("engine", "auto")
     epochs, batch_size, eta, mu, lam, decay = check_settings(
         settings["epochs"], settings["batch_size"], settings["learning_rate"], settings["momentum"],
         settings["weight_decay"], settings["learning_rate_decay"])
@@ -165,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         fit(net, X, y, epochs=epochs, batch_size=batch_size, learning_rate=eta, momentum=mu,
             weight_decay=lam, learning_rate_decay=decay, validation_data=(X_test, y_test),
-            callback=on_epoch, progress=progress, engine=args.engine, optimizer=opt,
+            callback=on_epoch, progress=progress, engine=engine, optimizer=opt,
             start_epoch=len(net.history))
     except KeyboardInterrupt:
         if bar is not None:
