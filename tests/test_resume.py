@@ -27,7 +27,10 @@ from digitnet.training import SGD, fit
 # Small enough to be quick, large enough that each epoch takes a visible fraction of a second.
 TRAIN = ["train", "--limit", "3000", "--epochs", "6", "--seed", "7", "--momentum", "0.5", "--lr-decay", "0.9",
          "--learning-rate", "0.5", "--quiet"]
-EPOCHS = 6
+# For the signals sent from outside: the NumPy engine and more epochs, so that the run is still
+# going, by a second or more, when the signal arrives after the first epoch's line.
+SIGNALLED = ["train", "--limit", "3000", "--epochs", "12", "--seed", "7", "--momentum", "0.5", "--lr-decay", "0.9",
+             "--learning-rate", "0.5", "--engine", "numpy", "--quiet"]
 
 
 def digitnet(*args: str, **kwargs: Any) -> subprocess.Popen:
@@ -45,16 +48,23 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_numpy(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    out = tmp_path_factory.mktemp("full-numpy") / "model.npz"
+    assert main([*SIGNALLED, "--out", str(out)]) == 0
+    return out.read_bytes()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_after_the_first_epoch_saves_a_checkpoint_that_resumes_to_the_same_bytes(
-        tmp_path: Path, uninterrupted: bytes, sig: signal.Signals) -> None:
+        tmp_path: Path, uninterrupted_numpy: bytes, sig: signal.Signals) -> None:
     out, ckpt = tmp_path / "model.npz", tmp_path / "run.ckpt.npz"
-    proc = digitnet(*TRAIN, "--out", str(out), "--checkpoint", str(ckpt))
+    proc = digitnet(*SIGNALLED, "--out", str(out), "--checkpoint", str(ckpt))
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if line.lstrip().startswith("epoch") and "1/6" in line:
+        if line.lstrip().startswith("epoch") and " 1/12 " in line:
             proc.send_signal(sig)
             break
     stdout, stderr = proc.communicate(timeout=120)
@@ -63,9 +73,10 @@ def test_a_signal_after_the_first_epoch_saves_a_checkpoint_that_resumes_to_the_s
     assert not out.exists()  # the run did not finish: no model file pretends it did
 
     net, opt, settings = load_checkpoint(ckpt)
-    assert 1 <= len(net.history) < EPOCHS
+    assert 1 <= len(net.history) < 12
     assert [h["epoch"] for h in net.history] == list(range(1, len(net.history) + 1))
-    assert settings["epochs"] == EPOCHS and settings["seed"] == 7 and settings["momentum"] == 0.5
+    assert settings["epochs"] == 12 and settings["seed"] == 7 and settings["momentum"] == 0.5
+    assert settings["engine"] == "numpy"  # resumed with the engine it ran with
     assert opt.momentum == 0.5 and any(np.abs(v).max() > 0 for v in opt.vW)  # the velocities were kept
     state = net.rng.bit_generator.state
     assert state != Network(net.sizes, seed=7).rng.bit_generator.state  # the shuffles so far were drawn
@@ -73,8 +84,8 @@ def test_a_signal_after_the_first_epoch_saves_a_checkpoint_that_resumes_to_the_s
     done = subprocess.run([sys.executable, "-m", "digitnet", "train", "--resume", str(ckpt), "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert f"resuming {ckpt} after epoch {len(net.history)} of {EPOCHS}" in done.stdout
-    assert out.read_bytes() == uninterrupted
+    assert f"resuming {ckpt} after epoch {len(net.history)} of 12" in done.stdout
+    assert out.read_bytes() == uninterrupted_numpy
 
 
 def interrupting(progress: Any, epoch: int, moment: str) -> Any:
