@@ -9,9 +9,10 @@ percentiles and the errors, and writes them as JSON.
     python benchmarks/load_test.py                          # 50 clients for 30 s (the README's figures)
     python benchmarks/load_test.py --clients 10 --duration 3 --json -   # a quick check
 
-The clients run in this process (asyncio + httpx), on the same machine as the server: the figures
-are for the two together, a lower bound on what the server alone can do. An error is any response
-other than 200 with a complete ForwardResponse body, and any connection failure or timeout.
+The clients run in this process (asyncio, one kept-alive HTTP/1.1 connection each, no HTTP
+library in the way), on the same machine as the server: the figures are for the two together, a
+lower bound on what the server alone can do. An error is any response other than 200 with a
+complete ForwardResponse body, and any connection failure or timeout (30 s).
 """
 
 from __future__ import annotations
@@ -68,9 +69,43 @@ def request_bodies(n: int = 200) -> list[bytes]:
     return [json.dumps({"input": [round(float(v), 4) for v in x]}).encode() for x in X[:n]]
 
 
-async def client(http: Any, url: str, bodies: list[bytes], start: int, deadline: float, budget: list[int],
+class Connection:
+    """One kept-alive HTTP/1.1 connection, as lean as can be: the clients share this process with
+    nothing else, so that the figures measure the server, not an HTTP library."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                          f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        content = await self.reader.readexactly(length)
+        if re.search(rb"(?i)connection: *close", head):
+            await self.close()
+        return status, content
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except OSError:
+                pass
+        self.reader = self.writer = None
+
+
+async def client(host: str, port: int, bodies: list[bytes], start: int, deadline: float, budget: list[int],
                  latencies: list[float], errors: dict[str, int]) -> None:
-    """One user: posts the bodies in turn, each after the answer to the one before."""
+    """One user: posts the bodies in turn over one connection, each after the answer to the one before."""
+    conn = Connection(host, port)
     i = start
     while time.perf_counter() < deadline and budget[0] > 0:
         budget[0] -= 1
@@ -78,34 +113,36 @@ async def client(http: Any, url: str, bodies: list[bytes], start: int, deadline:
         i += 1
         t0 = time.perf_counter()
         try:
-            response = await http.post(url, content=body, headers={"content-type": "application/json"})
-            ok = response.status_code == 200 and b'"guess"' in response.content and b'"layers"' in response.content
-            key = "ok" if ok else f"HTTP {response.status_code}"
+            status, content = await asyncio.wait_for(conn.post("/api/forward", body), 30)
+            ok = status == 200 and b'"guess"' in content and b'"layers"' in content
+            key = "ok" if ok else f"HTTP {status}"
         except Exception as e:  # noqa: BLE001 -- every failure is counted, by kind
             key = type(e).__name__
-        latencies.append(time.perf_counter() - t0)
-        if key != "ok":
+            await conn.close()
+        if key == "ok":
+            latencies.append(time.perf_counter() - t0)
+        else:
             errors[key] = errors.get(key, 0) + 1
-            latencies.pop()
+    await conn.close()
 
 
 async def load(url: str, clients: int, duration: float, max_requests: int) -> dict[str, Any]:
-    import httpx
-
+    host, port = re.match(r"http://([^:/]+):(\d+)/", url).groups()  # type: ignore[union-attr]
     bodies = request_bodies()
     latencies: list[float] = []
     errors: dict[str, int] = {}
     budget = [max_requests]
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as http:
-        # One warm-up request: the first /forward pays for imports and the first NumPy calls.
-        (await http.post(url + "api/forward", content=bodies[0], headers={"content-type": "application/json"})
-         ).raise_for_status()
-        started = time.perf_counter()
-        deadline = started + duration
-        await asyncio.gather(*(client(http, url + "api/forward", bodies, k * 7, deadline, budget, latencies, errors)
-                               for k in range(clients)))
-        elapsed = time.perf_counter() - started
+    # One warm-up request: the first /forward pays for imports and the first NumPy calls.
+    warm = Connection(host, int(port))
+    status, _ = await warm.post("/api/forward", bodies[0])
+    await warm.close()
+    if status != 200:
+        raise RuntimeError(f"the server answered the warm-up request with {status}")
+    started = time.perf_counter()
+    deadline = started + duration
+    await asyncio.gather(*(client(host, int(port), bodies, k * 7, deadline, budget, latencies, errors)
+                           for k in range(clients)))
+    elapsed = time.perf_counter() - started
     ms = np.array(latencies) * 1000
     done = len(latencies) + sum(errors.values())
     return {
