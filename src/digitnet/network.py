@@ -129,7 +129,7 @@ class Network:
         """The output layer's activations, (m, 10) for (m, 784) images or (10,) for one."""
         from . import engine  # the fast path; imported lazily so the lesson's code stays plain
 
-        X, single = self._check_input(X)
+        X, single = self._check_input(X, keep_uint8=True)
         a = engine.predict_proba(self, X)
         return a[0] if single else a
 
@@ -139,7 +139,7 @@ class Network:
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         """The fraction of images whose guess equals the label y (m,)."""
-        X, _, _ = self._check_examples(X, y)
+        X, _, _ = self._check_examples(X, y, keep_uint8=True)
         y = self._check_labels(y, len(X))
         return float(np.mean(self.predict(X) == y))
 
@@ -269,11 +269,15 @@ class Network:
 
     # -- checking inputs ------------------------------------------------------------------------------
 
-    def _check_input(self, X: Any) -> tuple[np.ndarray, bool]:
-        """X as a 2-D array of this network's dtype, and whether it was a single image."""
+    def _check_input(self, X: Any, keep_uint8: bool = False) -> tuple[np.ndarray, bool]:
+        """X as a 2-D array of this network's dtype, and whether it was a single image.
+
+        keep_uint8: uint8 images stay uint8 (the engine reads them as stored, a quarter of the memory).
+        """
         X = np.asarray(X)
         if X.dtype == np.uint8:
-            X = X.astype(self.dtype) / self.dtype(255)
+            if not keep_uint8:
+                X = X.astype(self.dtype) / self.dtype(255)
         elif X.dtype.kind not in "fiub":
             raise ShapeError(f"images must be numbers, got an array of dtype {X.dtype}")
         n = self.sizes[0]
@@ -282,15 +286,16 @@ class Network:
                 f"expected one image of shape ({n},) or a batch of shape (m, {n}), got shape "
                 f"{X.shape}; flatten each {_side(n)} image into {n} brightnesses in [0, 1]"
             )
-        X = X.astype(self.dtype, copy=False)
-        if not np.isfinite(X).all():
-            raise ShapeError("images contain NaN or infinite values; brightnesses must be finite, in [0, 1]")
+        if X.dtype != np.uint8:  # uint8 pixels are always finite
+            X = X.astype(self.dtype, copy=False)
+            if not np.isfinite(X).all():
+                raise ShapeError("images contain NaN or infinite values; brightnesses must be finite, in [0, 1]")
         single = X.ndim == 1
         return (X[None, :] if single else X), single
 
-    def _check_examples(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    def _check_examples(self, X: Any, Y: Any, keep_uint8: bool = False) -> tuple[np.ndarray, np.ndarray, bool]:
         """X as in _check_input, Y as one-hot rows: at least one example, since costs are means over them."""
-        X, single = self._check_input(X)
+        X, single = self._check_input(X, keep_uint8)
         if len(X) == 0:
             raise ShapeError(f"no images (shape {X.shape}): the cost, its gradient and the accuracy are means "
                              "over the examples, so they need at least one")
