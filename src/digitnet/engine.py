@@ -194,8 +194,8 @@ class _Packed:
 
 
 def _kernel_inputs(net: Any, X: np.ndarray, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """X as the kernels read it (uint8, or the network's float dtype, n_in columns), the uint64 view
-    of its rows (uint8 only) and the table lut[v] = dtype(v) / dtype(255)."""
+    """X as the kernels read it (uint8, or the network's float dtype; n_in columns, C order), its rows
+    seen as 64-bit words (for testing 8 pixels at once), and the table lut[v] = dtype(v) / dtype(255)."""
     dtype = net.dtype
     lut = np.arange(256).astype(dtype) / dtype(255)
     if X.dtype != np.uint8:
@@ -204,8 +204,7 @@ def _kernel_inputs(net: Any, X: np.ndarray, n_in: int) -> tuple[np.ndarray, np.n
         padded = np.zeros((len(X), n_in), dtype=X.dtype)  # only for images of a size not a multiple of 8
         padded[:, :X.shape[1]] = X
         X = padded
-    Xw = X.view(np.uint64) if X.dtype == np.uint8 else np.zeros((1, 1), dtype=np.uint64)
-    return X, Xw, lut
+    return X, X.view(np.uint64), lut
 
 
 # -- inference ---------------------------------------------------------------------------------------

@@ -105,14 +105,18 @@ def _has_ink(X, Xw, r, g):  # pragma: no cover
 
 @overload(_has_ink, inline="always")
 def _has_ink_impl(X, Xw, r, g):
-    """Whether pixels 8g..8g+7 of example r are not all zero (for uint8: one 64-bit load)."""
+    """Whether pixels 8g..8g+7 of example r are not all zero, read as 64-bit words (Xw: X's rows
+    seen as uint64): one word for uint8 images, 4 for float32, 8 for float64. (A -0.0 counts as
+    ink: it only adds 0 to the sums.)"""
     if X.dtype == types.uint8:
         return lambda X, Xw, r, g: Xw[r, g] != 0
+    words = X.dtype.bitwidth // 8  # 8 pixels of 4 or 8 bytes
 
     def float_ink(X, Xw, r, g):
-        p = GROUP * g
-        return ((X[r, p] != 0) | (X[r, p + 1] != 0) | (X[r, p + 2] != 0) | (X[r, p + 3] != 0)
-                | (X[r, p + 4] != 0) | (X[r, p + 5] != 0) | (X[r, p + 6] != 0) | (X[r, p + 7] != 0))
+        w = 0
+        for i in range(words * g, words * (g + 1)):
+            w |= Xw[r, i]
+        return w != 0
 
     return float_ink
 
@@ -590,7 +594,7 @@ def sgd(X, Xw, Y, order, start, stop, batch_size, lut, hp, hidden, cost, lay, W,
         A, D, G, Gb, grp, xv, mark, touched):
     """SGD on the mini-batches order[start:start + batch_size], ... up to order[:stop].
 
-    X (N, n) uint8 or float images, Xw its uint64 view (uint8 only), Y (N, k) one-hot targets, lut the
+    X (N, n) uint8 or float images, Xw its rows seen as uint64, Y (N, k) one-hot targets, lut the
     uint8 table, hp = (eta, mu, lambda) in the network's dtype. W, b (vW, vb: momentum's velocities;
     Wn: W untransposed) are updated in place. A, D, G, Gb, grp, xv, mark, touched are scratch.
     Returns the sum over the examples of C_0, each computed before its mini-batch's step.
