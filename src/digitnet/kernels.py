@@ -547,10 +547,12 @@ def _update(lay, W, b, vW, vb, Wn, G, Gb, m, hp, touched, n_touched):
 
 # -- the entry points ----------------------------------------------------------------------------------------
 
-@_helper
+@_jit()
 def _examples(X, Xw, Y, order, lo, hi, stop, lut, hidden, cost, lay, W, b, Wn, A, D, G, Gb, grp, xv,
               mark, touched, n_touched):
     """Forward and backward for the examples order[lo:hi], their gradients summed into G, Gb.
+
+    Compiled once and called by both sgd and sgd_parallel, once per mini-batch (per share of one).
 
     With ``mark`` not empty, also lists in touched[n_touched:] the input groups that have ink in
     some example (the rows of W^T that plain SGD's step will change). Returns the sum of the
