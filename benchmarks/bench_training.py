@@ -2,9 +2,9 @@
 
 The work: epochs of SGD on the 60,000 MNIST training digits for the 784-16-16-10 sigmoid network with
 the quadratic cost (float32), in mini-batches of 10, 100 and 1000; then predicting the 10,000 test
-digits, and one digit. Every implementation runs in this process, one after another, round after
-round (so a change in the machine's load hits them all), on the same mini-batches: each round draws
-one shuffle and every implementation trains on it. The figure is the median of the rounds.
+digits, and one digit. Every implementation runs in this process, one after another, on the same
+mini-batches (the same shuffles for all). The figure is the median of the timed epochs, after one
+warm-up epoch.
 
     python benchmarks/bench_training.py            # the full run (a few minutes)
     python benchmarks/bench_training.py --quick    # a CI-sized run (well under a minute)
@@ -358,28 +358,31 @@ def implementations(data: Data, batch_size: int, quick: bool) -> list[Implementa
 # -- timing ---------------------------------------------------------------------------------------------------
 
 def time_training(data: Data, batch_size: int, rounds: int, quick: bool, seed: int) -> list[dict[str, Any]]:
-    """Seconds per epoch of every implementation: ``rounds`` epochs each, interleaved, median reported."""
+    """Seconds per epoch of every implementation: a warm-up epoch then ``rounds`` timed ones, the median.
+
+    Every implementation trains on the same shuffles. One implementation runs all its epochs, then
+    the next (after a pause): PyTorch's and Numba's thread pools each keep their threads spinning for
+    a while after a parallel run, so interleaving them would have each slow the other down.
+    """
     impls = implementations(data, batch_size, quick)
     rng = np.random.default_rng(seed)
-    times: dict[str, list[float]] = {impl.name: [] for impl in impls}
-    for _ in range(rounds + 1):  # the first round warms up (compiled code loaded, caches filled): not counted
-        order = rng.permutation(len(data.X))
-        for impl in impls:
+    orders = [rng.permutation(len(data.y)) for _ in range(rounds + 1)]  # the first: warm-up, not counted
+    results = []
+    for impl in impls:
+        time.sleep(0.5)  # let the previous implementation's threads go to sleep
+        times = []
+        for order in orders:
             part = order[:impl.subset] if impl.subset else order
             started = time.perf_counter()
             impl.epoch(part)
-            seconds = (time.perf_counter() - started) * len(order) / len(part)
-            times[impl.name].append(seconds)
-    results = []
-    for impl in impls:
-        seconds = statistics.median(times[impl.name][1:])
+            times.append((time.perf_counter() - started) * len(order) / len(part))
+        seconds = statistics.median(times[1:])
         accuracy = None
         if not impl.subset:  # trained on whole epochs: its accuracy means something
             accuracy = float(np.mean(impl.predict(data.X_test) == data.y_test))
         results.append({"implementation": impl.name, "batch_size": batch_size, "seconds_per_epoch": seconds,
-                        "examples_per_second": len(data.X) / seconds,
-                        "epoch_seconds": times[impl.name][1:], "warm_up_seconds": times[impl.name][0],
-                        "epochs": rounds + 1, "test_accuracy": accuracy,
+                        "examples_per_second": len(data.y) / seconds, "epoch_seconds": times[1:],
+                        "warm_up_seconds": times[0], "epochs": rounds + 1, "test_accuracy": accuracy,
                         "scaled_from": impl.subset, "note": impl.note})
     digitnet = next(r for r in results if r["implementation"] == "digitnet")["seconds_per_epoch"]
     for r in results:

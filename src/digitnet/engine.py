@@ -15,6 +15,7 @@ number of layers), then cached on disk, so an unused variant costs nothing.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -122,8 +123,10 @@ class _Packed:
             self.vW, self.vb = self.W, self.b
 
     def _blocks(self, flat: np.ndarray, l: int, natural: bool = False) -> np.ndarray:
-        """Layer l's weights in the flat array as a view (blocks, 16, ...): W[16 * i + j, p] = view[i, j, p]
-        (W^T layout) or view[p // 16, k, p % 16] = W[k, p] (natural layout, Wn)."""
+        """Layer l's weights as a view into the flat array, padding included.
+
+        W^T layout: view[i, j, p] = W[16 i + j, p]. Natural layout (Wn): view[i, k, j] = W[k, 16 i + j].
+        """
         from .kernels import B
 
         k, kp, rows, wo, wno, ao = self.lay[l]
@@ -249,15 +252,17 @@ def _predict_proba_numba(net: Any, X: np.ndarray) -> np.ndarray:
 
 
 _executor: Any = None
+_executor_lock = threading.Lock()
 
 
 def _pool() -> Any:
     """A thread pool for predicting in parallel, started on first use."""
     global _executor
-    if _executor is None:
-        from concurrent.futures import ThreadPoolExecutor
+    with _executor_lock:
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor
 
-        _executor = ThreadPoolExecutor(max(1, os.cpu_count() or 1), thread_name_prefix="digitnet-predict")
+            _executor = ThreadPoolExecutor(max(1, os.cpu_count() or 1), thread_name_prefix="digitnet-predict")
     return _executor
 
 
