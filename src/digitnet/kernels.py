@@ -11,6 +11,9 @@ specification, and the tests compare the two), arranged for the hardware:
 - The input layer skips blank pixels. MNIST is 81% zeros, and a zero pixel adds nothing to
   z = W a + b nor to dC/dW = delta a^T. Pixels are tested 8 at a time (one 64-bit word of uint8) and
   only the groups with some ink are worked on: about 40% of the pixels, the same result.
+- exp is computed inline (no call to the C library), so loops of sigmoids are vector code too.
+- Mini-batches of 50 and more (engine.PARALLEL_MIN_BATCH) share their examples among threads
+  (sgd_parallel); smaller ones run on one thread (sgd), where starting threads would cost more.
 
 Memory layout. All layers' parameters sit in flat arrays (W, b, ...), described by ``lay``, one
 row per layer: K (neurons), KP (K padded to a multiple of 16), ROWS (inputs: the previous layer's
@@ -66,8 +69,9 @@ def _jit(inline: str = "never", parallel: bool = False):
 
     With cache=True Numba writes compiled code to a __pycache__ next to this file, else to the
     user's cache directory (or NUMBA_CACHE_DIR); when none is writable it refuses to decorate, and
-    digitnet then compiles at each start instead of failing. The helpers are inlined into the two
-    entry points (sgd, forward), so that nothing is passed or reference-counted between them.
+    digitnet then compiles at each start instead of failing. The small helpers are inlined into
+    the functions that call them, so that no arrays are passed or reference-counted between them.
+    Each function is compiled on its first call, for the argument types of that call.
     """
 
     # error_model="numpy": a division by zero gives inf or NaN as in NumPy, instead of a test and an
