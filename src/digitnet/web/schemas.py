@@ -1,0 +1,282 @@
+"""The web API's requests and responses, as pydantic models: every request is checked here.
+
+The limits below keep one request cheap for the server: images are 784 finite brightnesses in
+[0, 1]; a canvas is at most 280x280 grey levels; a network trained from the page has at most 4
+hidden layers of at most 512 neurons and trains for at most 100 epochs. Layers are numbered as in
+the lesson: layer 0 is the input, layer 1 the first hidden layer, layer L the output.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+import numpy as np
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+N_INPUTS = 784  # 28x28 pixels
+N_OUTPUTS = 10  # the digits 0-9
+MAX_CANVAS = 280  # a canvas grid larger than this gains nothing: MNIST's digits are 20x20
+MAX_HIDDEN_LAYERS = 4
+MAX_NEURONS = 512
+MAX_EPOCHS = 100
+MAX_BATCH = 1000
+MAX_LEARNING_RATE = 10.0
+MAX_TOP = 2000  # connections or weight changes listed in one response
+
+Brightness = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Image784 = Annotated[list[Brightness], Field(min_length=N_INPUTS, max_length=N_INPUTS,
+                                             description="784 brightnesses in [0, 1], the 28x28 image row by row")]
+Label = Annotated[int, Field(ge=0, le=N_OUTPUTS - 1, description="the right digit, 0-9")]
+LearningRate = Annotated[float, Field(gt=0.0, le=MAX_LEARNING_RATE, allow_inf_nan=False,
+                                      description="eta, the size of a gradient step")]
+
+
+class Strict(BaseModel):
+    """Requests reject unknown fields, so a typo ("learning_rte") is an error, not a silent default,
+    and values of the wrong JSON type (true for a number, "3" for 3) instead of converting them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # strict: false is not 0, "3" is not 3
+
+
+# -- requests -------------------------------------------------------------------------------------------
+
+
+class ImageRequest(Strict):
+    input: Image784
+
+
+class CanvasRequest(Strict):
+    """A drawing: a grey grid of ``height`` rows of ``width`` levels 0-255 (e.g. the canvas's alpha
+    channel, downsampled), one byte per pixel row by row, base64-encoded (4x smaller and ~20x faster
+    to read than a JSON list). Either polarity; it is brought to MNIST's form on the server."""
+
+    width: int = Field(ge=8, le=MAX_CANVAS)
+    height: int = Field(ge=8, le=MAX_CANVAS)
+    pixels: str = Field(max_length=4 * (MAX_CANVAS * MAX_CANVAS + 2) // 3, pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+                        description="base64 of width x height bytes, 0 = no ink ... 255 = full ink")
+
+    @model_validator(mode="after")
+    def _whole_grid(self) -> "CanvasRequest":
+        try:
+            n = len(base64.b64decode(self.pixels, validate=True))
+        except binascii.Error as e:
+            raise ValueError(f"pixels must be base64: {e}") from None
+        if n != self.width * self.height:
+            raise ValueError(f"expected width x height = {self.width * self.height} bytes of pixels, got {n}")
+        return self
+
+    def grid(self) -> np.ndarray:
+        """The pixels as a (height, width) uint8 array."""
+        data = np.frombuffer(base64.b64decode(self.pixels), dtype=np.uint8)
+        return data.reshape(self.height, self.width)
+
+
+class NeuronRequest(Strict):
+    layer: int = Field(ge=1, le=MAX_HIDDEN_LAYERS + 1, description="1 = first hidden layer, L = output layer")
+    index: int = Field(ge=0, lt=MAX_NEURONS, description="the neuron's index in its layer, from 0")
+    input: Image784 | None = Field(default=None, description="the current image, to compute z and a")
+
+
+class BackpropRequest(Strict):
+    input: Image784
+    label: Label
+    learning_rate: LearningRate = 1.5
+    top: int = Field(default=12, ge=1, le=100, description="how many of the most-changed weights to list")
+
+
+class StepRequest(Strict):
+    input: Image784
+    label: Label
+    learning_rate: LearningRate = 1.5
+
+
+class TrainRequest(Strict):
+    """Settings of a training run started from the page."""
+
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]] = Field(
+        default=[16, 16], max_length=MAX_HIDDEN_LAYERS, description="hidden layer sizes, e.g. [16, 16]")
+    activation: Literal["sigmoid", "relu"] = "sigmoid"
+    cost: Literal["quadratic", "cross-entropy"] = "quadratic"
+    learning_rate: LearningRate = 1.5
+    batch_size: int = Field(default=10, ge=1, le=MAX_BATCH)
+    epochs: int = Field(default=3, ge=1, le=MAX_EPOCHS)
+    limit: int | None = Field(default=None, ge=100, le=60000,
+                              description="train on only the first `limit` training images (default: all)")
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+
+
+class SaveRequest(Strict):
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+                             description="file name without extension; default: from the layer sizes and time")
+
+
+# -- responses ------------------------------------------------------------------------------------------
+
+
+class ErrorMessage(BaseModel):
+    detail: str
+
+
+class ModelInfo(BaseModel):
+    sizes: list[int]
+    activation: str
+    cost: str
+    n_parameters: int
+    source: str = Field(description="where the network came from: a file, the startup training, the page")
+    test_accuracy: float | None = Field(description="accuracy on the 10,000 test images, when known")
+
+
+class Status(BaseModel):
+    ready: bool = Field(description="whether a network is loaded and the page can draw")
+    message: str
+    model: ModelInfo | None
+    model_version: int = Field(description="changes whenever the served network is replaced")
+    training: Literal["idle", "loading", "running", "paused", "stopping", "finished", "stopped", "failed"]
+    progress: float = Field(ge=0, le=1, description="progress of the current training run")
+    class_names: list[str] = Field(description="the name of each output, index = label")
+
+
+class LayerActivity(BaseModel):
+    z: list[float] = Field(description="weighted sums z = W a + b")
+    a: list[float] = Field(description="activations a = sigma(z)")
+
+
+class ForwardResponse(BaseModel):
+    input: list[float] = Field(description="the 784 input brightnesses the network sees")
+    layers: list[LayerActivity] = Field(description="layer 1 (first hidden) to L (output)")
+    output: list[float]
+    guess: int
+    blank: bool = Field(description="the image holds no ink")
+    model_version: int
+
+
+class ExampleResponse(ForwardResponse):
+    index: int
+    label: int
+
+
+class Connections(BaseModel):
+    """The strongest connections into one layer: neuron ``to[i]`` is fed by ``from_[i]`` with ``weight[i]``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    layer: int
+    to: list[int]
+    from_: list[int] = Field(alias="from")
+    weight: list[float]
+    max_abs: float = Field(description="the largest |w| into this layer, to scale line widths")
+
+
+class NetworkInfo(BaseModel):
+    model: ModelInfo
+    model_version: int
+    biases: list[list[float]]
+    connections: list[Connections]
+
+
+class NeuronResponse(BaseModel):
+    layer: int
+    index: int
+    weights: list[float] = Field(description="incoming weights, one per neuron of the layer before")
+    bias: float
+    image_side: int | None = Field(description="28 when the weights come from the 28x28 input image")
+    z: float | None
+    a: float | None
+    inputs: list[float] | None = Field(description="the activations of the layer before, for the current image")
+    model_version: int
+
+
+class WeightChange(BaseModel):
+    layer: int
+    to: int
+    from_: int = Field(alias="from")
+    weight: float
+    change: float = Field(description="-eta dC/dw: how much one gradient step changes this weight")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class BackpropResponse(BaseModel):
+    label: int
+    cost: float = Field(description="C_0 for this example")
+    output: list[float]
+    target: list[float]
+    wants: list[list[float]] = Field(
+        description="-dC/da for layers 1..L: how each neuron's activation should change, and how much")
+    weight_changes: list[WeightChange]
+    steps_taken: int = Field(description="gradient steps already taken on the scratch copy")
+    model_version: int
+
+
+class StepResponse(BaseModel):
+    before: list[float]
+    after: list[float]
+    cost_before: float
+    cost_after: float
+    guess_before: int
+    guess_after: int
+    steps_taken: int
+    model_version: int
+
+
+class ScratchStatus(BaseModel):
+    steps_taken: int
+
+
+class CurvePoint(BaseModel):
+    epoch: float = Field(description="epochs done, fractional within an epoch")
+    cost: float
+    accuracy: float
+
+
+class EpochRecord(BaseModel):
+    epoch: int
+    learning_rate: float
+    train_cost: float
+    train_accuracy: float | None
+    test_cost: float | None = None
+    test_accuracy: float | None = None
+    seconds: float
+
+
+class TrainSettings(BaseModel):
+    sizes: list[int]
+    activation: str
+    cost: str
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    limit: int | None
+    seed: int | None
+
+
+TrainState = Literal["idle", "loading", "running", "paused", "stopping", "finished", "stopped", "failed"]
+
+
+class TrainStatus(BaseModel):
+    run: int = Field(description="number of the run, from 1; 0 before any")
+    state: TrainState
+    message: str
+    settings: TrainSettings | None
+    epoch: int = Field(description="epochs finished")
+    progress: float = Field(ge=0, le=1)
+    points: list[CurvePoint]
+    history: list[EpochRecord]
+    has_network: bool = Field(description="a trained network is there to use, save or download")
+
+
+class WeightImages(BaseModel):
+    """First-layer weights of up to 32 neurons, each as 784 bytes (int8, base64): w / scale * 127."""
+
+    run: int
+    neurons: int = Field(description="neurons in the first hidden layer")
+    scale: list[float]
+    data: list[str]
+
+
+class SavedModel(BaseModel):
+    path: str
+    filename: str

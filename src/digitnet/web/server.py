@@ -1,0 +1,89 @@
+"""Running the web application with uvicorn: in the foreground (``digitnet serve``) or in a thread.
+
+    with BackgroundServer(create_app(net)) as server:   # e.g. in a notebook or a test
+        print(server.url)                              # http://127.0.0.1:PORT/ (a free port)
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any, Callable
+
+from ..errors import ConfigError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: any free port); ConfigError if it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets that say they
+    # are TCP, and without it every small response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        if e.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+            raise ConfigError(f"port {port} on {host} is already in use; choose another with --port") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/"
+
+
+def _server(app: Any, log_level: str) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=2)
+    return uvicorn.Server(config)
+
+
+def serve(app: Any, sock: socket.socket, on_started: Callable[[], None] | None = None,
+          log_level: str = "warning") -> None:
+    """Serve ``app`` on the bound socket until interrupted (Ctrl+C); ``on_started`` runs once it listens."""
+    server = _server(app, log_level)
+    if on_started is not None:
+        def wait() -> None:
+            while not server.started and not server.should_exit:
+                threading.Event().wait(0.05)
+            if server.started:
+                on_started()
+
+        threading.Thread(target=wait, daemon=True).start()
+    server.run(sockets=[sock])
+
+
+class BackgroundServer:
+    """Serve an app on host:port (default: a free port on 127.0.0.1) in a background thread."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+        self.sock = bind(host, port)
+        self.url = url_of(self.sock)
+        self.server = _server(app, log_level)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True,
+                                       name="digitnet-web")
+
+    def __enter__(self) -> "BackgroundServer":
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started or not self.thread.is_alive():
+                break
+            threading.Event().wait(0.05)
+        if not self.server.started:
+            raise RuntimeError("the web server did not start within 10 seconds")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
