@@ -23,8 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 10,
     "learning_rate": 1.5,
     "momentum": 0.0,
-    "weight_decay": 0.0,
-    "learning_rate_decay": 1.0,
+    "weight_decay": 1e-4,
+    "learning_rate_decay": 0.93,
     "seed": 0,
     "dtype": "float32",
 }
