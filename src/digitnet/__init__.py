@@ -6,8 +6,7 @@
 """
 
 from . import data
-from .errors import (ConfigError, DataError, DigitNetError, DownloadError, ModelFileError, ShapeError,
-                     TrainingDiverged)
+from .errors import ConfigError, DataError, DigitNetError, DownloadError, ModelFileError, ShapeError, TrainingDiverged
 from .network import Network
 
 __version__ = "0.1.0"

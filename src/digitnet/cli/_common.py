@@ -11,7 +11,8 @@ def int_list(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(p) for p in parts)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, such as 16,16; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, such as 16,16; got {text!r}") from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
     return sizes

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         names = [str(k) for k in range(net.sizes[-1])]
     X = np.stack([load_image(path) for path in args.images])  # (m, 784); every file is read before printing
     A = net.predict_proba(X)
-    results = []
+    results: list[dict] = []
     for path, a in zip(args.images, A):
         guess = int(np.argmax(a))
         results.append({"image": str(path), "guess": guess, "label": names[guess],

@@ -32,9 +32,10 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -46,10 +47,30 @@ from .. import __version__
 from ..errors import ConfigError, DigitNetError
 from ..network import Network
 from . import explain
-from .schemas import (N_INPUTS, N_OUTPUTS, BackpropRequest, BackpropResponse, CanvasRequest, ErrorMessage,
-                      ExampleResponse, ForwardResponse, ImageRequest, ModelInfo, NetworkInfo, NeuronRequest,
-                      NeuronResponse, SavedModel, SaveRequest, ScratchStatus, Status, StepRequest, StepResponse,
-                      TrainRequest, TrainStatus, WeightImages)
+from .schemas import (
+    N_INPUTS,
+    N_OUTPUTS,
+    BackpropRequest,
+    BackpropResponse,
+    CanvasRequest,
+    ErrorMessage,
+    ExampleResponse,
+    ForwardResponse,
+    ImageRequest,
+    ModelInfo,
+    NetworkInfo,
+    NeuronRequest,
+    NeuronResponse,
+    SavedModel,
+    SaveRequest,
+    ScratchStatus,
+    Status,
+    StepRequest,
+    StepResponse,
+    TrainRequest,
+    TrainStatus,
+    WeightImages,
+)
 from .trainer import Busy, Cursor, NotAllowed, Run, Trainer
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -209,7 +230,8 @@ def create_app(
         else:
             message = startup["message"]
         return Status(ready=model is not None, message=message, model=model, model_version=served.version,
-                      training=trainer.state(), progress=run.progress if run else 0.0, class_names=names)
+                      training=trainer.state(),  # type: ignore[arg-type]  # one of TrainState
+                      progress=run.progress if run else 0.0, class_names=names)
 
     @app.get("/api/network", response_model=NetworkInfo, responses=NOT_READY, tags=["network"])
     def network(top: int = Query(256, ge=1, le=2000, description="connections listed per layer")) -> dict:
@@ -255,7 +277,8 @@ def create_app(
         net = ready()
         L = len(net.W)
         if request.layer > L:
-            raise HTTPException(404, f"the network has layers 1 to {L} (layer 0 is the input); no layer {request.layer}")
+            raise HTTPException(
+                404, f"the network has layers 1 to {L} (layer 0 is the input); no layer {request.layer}")
         k = net.sizes[request.layer]
         if request.index >= k:
             raise HTTPException(404, f"layer {request.layer} has {k} neurons (0 to {k - 1}); no neuron {request.index}")

@@ -13,7 +13,6 @@ import binascii
 from typing import Annotated, Literal
 
 import numpy as np
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 N_INPUTS = 784  # 28x28 pixels
@@ -59,7 +58,7 @@ class CanvasRequest(Strict):
                         description="base64 of width x height bytes, 0 = no ink ... 255 = full ink")
 
     @model_validator(mode="after")
-    def _whole_grid(self) -> "CanvasRequest":
+    def _whole_grid(self) -> CanvasRequest:
         try:
             n = len(base64.b64decode(self.pixels, validate=True))
         except binascii.Error as e:

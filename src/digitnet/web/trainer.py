@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -104,23 +105,28 @@ class Trainer:
             self._thread.start()
         return run
 
+    def _current(self) -> Run:
+        """The run that ``_require`` has just found in a live state."""
+        assert self._run is not None
+        return self._run
+
     def pause(self) -> None:
         with self._lock:
             self._require("running", "pause")
             self._resume.clear()
-            self._set_state(self._run, "paused", "paused; resume or stop")
+            self._set_state(self._current(), "paused", "paused; resume or stop")
 
     def resume(self) -> None:
         with self._lock:
             self._require("paused", "resume")
-            self._set_state(self._run, "running", "training")
+            self._set_state(self._current(), "running", "training")
             self._resume.set()
 
     def stop(self) -> None:
         with self._lock:
             self._require(("loading", "running", "paused"), "stop")
             self._stop.set()
-            self._set_state(self._run, "stopping", "stopping after the current chunk of mini-batches")
+            self._set_state(self._current(), "stopping", "stopping after the current chunk of mini-batches")
             self._resume.set()
 
     def shutdown(self, timeout: float = 5.0) -> None:
