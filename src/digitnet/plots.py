@@ -86,7 +86,7 @@ def plot_weights(net: Network | str | os.PathLike[str], max_neurons: int = 64) -
                      f"(ignores layer 1's {net.activation} and biases)"))
     # Axes placed by hand, in inches: a layout engine takes seconds over a hundred small images.
     ncols, cell, row_h, header, top = 8, 1.06, 1.22, 0.45, 0.62
-    width = 0.2 + ncols * cell + 1.3
+    width = 0.2 + ncols * cell + 1.7  # room for the colour bar and its two-line label
     nrows = [int(np.ceil(min(len(images), max_neurons) / ncols)) for _, images, _, _ in rows]
     height = top + sum(header + n * row_h for n in nrows) + 0.1
     fig = LessonFigure(figsize=(width, height))
@@ -397,7 +397,8 @@ def plot_dream(net: Network | str | os.PathLike[str], digits: int | Sequence[int
         digits = list(digits)
     side = inspect.image_side(net)
     starts = ("noise", "blank")
-    fig = LessonFigure(figsize=(1.35 * (len(digits) + 1) + 0.8, 4.0), layout="constrained")
+    # Wide enough for the two-line title even with one digit.
+    fig = LessonFigure(figsize=(max(7.0, 1.35 * (len(digits) + 1) + 0.8), 4.0), layout="constrained")
     fig.suptitle(f"The image that makes output D most active: gradient ascent on the pixels, {steps} steps\n"
                  f"{describe(net)}; a_D = output D's activation", fontsize=10)
     axes = fig.subplots(2, len(digits) + 1, squeeze=False)
