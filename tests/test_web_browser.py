@@ -252,6 +252,10 @@ def test_screenshots(browser: Any, server: BackgroundServer, name: str, viewport
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         if os.environ.get("DIGITNET_SCREENSHOTS"):
             save_small_png(png, Path(os.environ["DIGITNET_SCREENSHOTS"]) / name)
+        page.page.locator('#labels button[data-label="3"]').click()  # the widest panels: backprop, a neuron
+        page.page.wait_for_selector("#bp-result .wants-table")
+        page.page.locator('#net .neuron[data-layer="2"][data-index="0"]').click()
+        page.page.wait_for_selector("#neuron-weights")
         width = page.value("document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"the page is {width} px wide in a {viewport['width']} px window"
     finally:
