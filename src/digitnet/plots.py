@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -397,10 +398,12 @@ def plot_dream(net: Network | str | os.PathLike[str], digits: int | Sequence[int
         digits = list(digits)
     side = inspect.image_side(net)
     starts = ("noise", "blank")
-    # Wide enough for the two-line title even with one digit.
-    fig = LessonFigure(figsize=(max(7.0, 1.35 * (len(digits) + 1) + 0.8), 4.0), layout="constrained")
-    fig.suptitle(f"The image that makes output D most active: gradient ascent on the pixels, {steps} steps\n"
-                 f"{describe(net)}; a_D = output D's activation", fontsize=10)
+    width = 1.35 * (len(digits) + 1) + 0.8  # a column per digit, after the starting image
+    fig = LessonFigure(figsize=(width, 4.6), layout="constrained")
+    # The title wrapped to the figure's width, so that a narrow figure (one digit) shows all of it.
+    title = (f"The image that makes output D most active: gradient ascent on the pixels, {steps} steps. "
+             f"{describe(net)}; a_D = output D's activation")
+    fig.suptitle(textwrap.fill(title, width=max(28, int(width * 11))), fontsize=9)
     axes = fig.subplots(2, len(digits) + 1, squeeze=False)
     for row, start in enumerate(starts):
         results = [inspect.dream(net, d, start, steps=steps, noise_level=noise_level, seed=seed) for d in digits]
