@@ -273,6 +273,7 @@ def test_dream_figure_shows_the_dreams(lesson_net):
             assert lesson_net.predict_proba(x)[digit] > lesson_net.predict_proba(x0)[digit]
             np.testing.assert_allclose(x, di.dream(lesson_net, digit, start, steps=40).image, atol=1e-6)
     assert np.asarray(images["start-noise"].get_array()).max() <= 0.25
+    assert "[0, 0.25]" in images["start-noise"].axes.get_title()
 
 
 def test_dream_rejects_bad_requests(lesson_net):

@@ -410,7 +410,8 @@ def plot_dream(net: Network | str | os.PathLike[str], digits: int | Sequence[int
         ax = axes[row, 0]
         ax.imshow(results[0].start.reshape(side, side), cmap=DIGIT_CMAP, vmin=0, vmax=1,
                   interpolation="nearest").set_gid(f"start-{start}")
-        ax.set_title(f"start: {start}", fontsize=9)
+        # The noise start is faint (see inspect.dream): say how faint, so it is not taken for show noise's.
+        ax.set_title(f"start: noise\nin [0, {noise_level:g}]" if start == "noise" else "start: blank", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(f"from {start}", fontsize=10)
