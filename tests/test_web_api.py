@@ -260,11 +260,33 @@ def test_a_tiny_training_runs_to_the_end_and_streams_its_events(client: TestClie
         assert response.headers["content-type"].startswith("text/event-stream")
         text = "".join(response.iter_text())
     names = [line[len("event: "):] for line in text.splitlines() if line.startswith("event: ")]
-    assert "state" in names and names[-1] == "end"
+    assert names[0] == "state" and names[-1] == "end"  # the run's number before its points
     assert "epoch" in names and "point" in names and "weights" in names
     datas = [json.loads(line[len("data: "):]) for line in text.splitlines() if line.startswith("data: ")]
     epochs = [d for n, d in zip(names, datas) if n == "epoch"]
     assert epochs[0]["epoch"] == 1 and epochs[0]["train_cost"] == pytest.approx(run["history"][0]["train_cost"])
+
+
+def test_the_curves_and_weight_images_show_the_network_as_trained(client: TestClient, app: FastAPI) -> None:
+    # The compiled engine trains on its own copy of the weights and writes them back into the network
+    # at the end of each epoch: a curve point or picture taken in between would show old weights.
+    ok(client.post("/api/train", json={**TINY, "epochs": 3}))
+    run = wait_for(client, ("finished", "failed"))
+    assert run["state"] == "finished"
+    assert [p["epoch"] for p in run["points"]] == [0, 1, 2, 3]  # before training, then after each epoch
+    trained = app.state.trainer.network()
+    X, y = small_data()[2:]  # the points are measured on (up to) the first 1,000 test images
+    a = trained.forward(X.astype(np.float64) / 255)[-1]
+    Y = np.eye(10)[y]
+    assert run["points"][-1]["cost"] == pytest.approx(np.mean(np.sum((a - Y) ** 2, axis=1)), rel=1e-6)  # float32
+    assert run["points"][-1]["accuracy"] == pytest.approx(np.mean(np.argmax(a, axis=1) == y))
+    assert run["points"][-1]["cost"] != pytest.approx(run["points"][-2]["cost"], rel=1e-6)
+
+    weights = ok(client.get("/api/train/weights"))
+    W = trained.W[0]  # (8, 784)
+    q = np.stack([np.frombuffer(base64.b64decode(d), dtype=np.int8) for d in weights["data"]])
+    assert_allclose(weights["scale"], np.abs(W).max(axis=1), rtol=1e-5)
+    assert_allclose(q, np.round(W / np.abs(W).max(axis=1, keepdims=True) * 127), atol=1)
 
 
 def test_pause_resume_stop_and_one_run_at_a_time(client: TestClient) -> None:

@@ -3,10 +3,16 @@
 The run calls ``Network.fit`` as the command line does. Two of fit's hooks carry the page's
 controls and its live view:
 
-- ``progress(done, total)``, called between chunks of mini-batches: it blocks while the run is
-  paused, raises ``Stopped`` when asked to stop, and now and then measures the cost and accuracy on
-  a fixed sample of 1,000 test images (a point of the live curves) and the first layer's weights;
-- ``callback(record)``, after each epoch: the epoch's record (train cost, test accuracy...).
+- ``progress(done, total)``, called between chunks of mini-batches: it moves the progress bar,
+  blocks while the run is paused, and raises ``Stopped`` when asked to stop;
+- ``callback(record)``, after each epoch: the epoch's record (train cost, test accuracy...), a
+  point of the live curves (cost and accuracy on a fixed sample of 1,000 test images) and the
+  first layer's weights as pictures.
+
+The curves and pictures are taken only where the network holds its current weights: before the
+first step and after each epoch. Inside an epoch it may not: the compiled engine trains on its
+own copy of the weights and writes them back at the end of the epoch (or when stopped). For the
+same reason a paused run offers the network as it was after its last finished epoch.
 
 The page follows a run through ``snapshot`` (all of it) and ``Cursor`` (what is new since the
 last look), which the server streams as Server-Sent Events.
@@ -15,7 +21,6 @@ last look), which the server streams as Server-Sent Events.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +33,6 @@ from . import explain
 
 ACTIVE = ("loading", "running", "paused", "stopping")
 SAMPLE = 1000  # test images behind each point of the live curves
-POINT_EVERY = 0.05  # seconds between curve points, at most
-WEIGHTS_EVERY = 0.5  # seconds between weight images, at most
 
 Data = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
@@ -73,6 +76,8 @@ class Run:
     weights_version: int = 0
     state_version: int = 0
     net: Network | None = None
+    snapshot: Network | None = None  # a copy after the last finished epoch: what a paused run offers
+    position: float = 0.0  # epochs done, fractional
 
 
 class Trainer:
@@ -114,7 +119,8 @@ class Trainer:
         with self._lock:
             self._require("running", "pause")
             self._resume.clear()
-            self._set_state(self._current(), "paused", "paused; resume or stop")
+            self._set_state(self._current(), "paused", "paused; resume or stop (use, save and download take the "
+                                                       "network as it was after the last finished epoch)")
 
     def resume(self) -> None:
         with self._lock:
@@ -151,6 +157,8 @@ class Trainer:
                 raise NotAllowed("no network has been trained yet: start a training run first")
             if not _has_network(run):
                 raise NotAllowed(f"the network is still training ({run.state}); pause or stop it first")
+            if run.state == "paused" and run.snapshot is not None:
+                return run.snapshot.copy()  # the weights inside an unfinished epoch may not be in run.net yet
             return run.net.copy()
 
     # -- what the page sees -------------------------------------------------------------------------
@@ -197,6 +205,11 @@ class Trainer:
                 cursor.run = run.number
             elif cursor.run != run.number:
                 return events, True
+            # The state first: it names the run, and a page that sees a new run number starts its
+            # curves afresh, so the points of that run must come after it.
+            if cursor.state_version != run.state_version:
+                cursor.state_version = run.state_version
+                events.append(("state", self._state_event(run)))
             events += [("point", p) for p in run.points[cursor.points:]]
             cursor.points = len(run.points)
             events += [("epoch", h) for h in run.history[cursor.history:]]
@@ -204,9 +217,6 @@ class Trainer:
             if run.weights is not None and cursor.weights_version != run.weights_version:
                 cursor.weights_version = run.weights_version
                 events.append(("weights", {"run": run.number, **run.weights}))
-            if cursor.state_version != run.state_version:
-                cursor.state_version = run.state_version
-                events.append(("state", self._state_event(run)))
             return events, run.state not in ACTIVE
 
     def _state_event(self, run: Run | None) -> dict[str, Any]:
@@ -237,6 +247,7 @@ class Trainer:
 
     def _train(self, run: Run, on_done: Callable[[Run], None] | None) -> None:
         s = run.settings
+        sample: tuple[np.ndarray, np.ndarray] | None = None
         try:
             X, y, X_test, y_test = self._data()
             if s.get("limit"):
@@ -249,33 +260,30 @@ class Trainer:
                 if run.state == "loading":
                     self._set_state(run, "running", "training")
             self._check_controls()
-            clock = {"point": 0.0, "weights": 0.0}
             self._add_point(run, net, 0.0, sample)
             self._add_weights(run, net)
+            run.snapshot = net.copy()
 
             def progress(done: int, total: int) -> None:
                 self._check_controls()
-                now = time.perf_counter()
-                fraction = done / total if total else 1.0
-                epoch = run.epoch + fraction
-                if now - clock["point"] >= POINT_EVERY or done == total:
-                    clock["point"] = now
-                    self._add_point(run, net, epoch, sample)
-                if now - clock["weights"] >= WEIGHTS_EVERY:
-                    clock["weights"] = now
-                    self._add_weights(run, net)
-                self._update(run, progress=min(1.0, epoch / s["epochs"]))
+                run.position = run.epoch + (done / total if total else 1.0)
+                self._update(run, progress=min(1.0, run.position / s["epochs"]))
                 self._check_controls()
 
             def callback(record: dict[str, Any]) -> None:
+                run.position = record["epoch"]
+                self._add_point(run, net, record["epoch"], sample)
                 self._add_weights(run, net)
+                snapshot = net.copy()
                 self._update(run, epoch=record["epoch"], history=run.history + [_record(record)],
-                             progress=record["epoch"] / s["epochs"])
+                             progress=record["epoch"] / s["epochs"], snapshot=snapshot)
 
             net.fit(X, y, epochs=s["epochs"], batch_size=s["batch_size"], learning_rate=s["learning_rate"],
                     validation_data=(X_test, y_test), callback=callback, progress=progress)
             self._finish(run, "finished", f"finished {run.epoch} epochs")
         except Stopped:
+            if sample is not None and run.net is not None and run.points and run.position > run.points[-1]["epoch"]:
+                self._add_point(run, run.net, run.position, sample)  # the engine kept the partial epoch
             self._finish(run, "stopped", f"stopped after {run.epoch} full epochs")
         except DigitNetError as e:
             self._finish(run, "failed", str(e))
