@@ -13,7 +13,7 @@
   const PAD_GRID = 140; // the drawing is sent as a 140x140 grid of grey levels
 
   // Read by the browser tests: stroke-to-screen latencies (ms) and request counts.
-  const stats = { latencies: [], fetchMs: [], renderMs: [], canvasRequests: 0, errors: [] };
+  const stats = { latencies: [], fetchMs: [], renderMs: [], canvasRequests: 0, errors: [], curve: [] };
   window.digitnet = stats;
 
   const state = {
@@ -392,7 +392,7 @@
       const name = col.output ? 'output' : `layer ${col.layer}`;
       const more = col.k > col.shown ? ` (first ${col.shown} of ${col.k})` : ` (${col.k})`;
       const ys = col.pos.map((p) => p.y);
-      const at = vertical ? { x: 8, y: Math.min(...ys) - col.r - 9, anchor: 'start' }
+      const at = vertical ? { x: 8, y: Math.min(...ys) - col.r - 26, anchor: 'start' }
         : { x: col.center, y: Math.max(...ys) + col.r + 22, anchor: 'middle' };
       svg('text', { x: at.x, y: at.y, class: 'caption', 'text-anchor': at.anchor }, gText).textContent = name + more;
       if (col.output) {
@@ -617,9 +617,9 @@
     const formula = costName === 'quadratic' ? 'C₀ = Σ (aⱼ − yⱼ)²' : 'C₀ = −Σ yⱼ ln aⱼ';
     html('p', { class: 'cost' }, `Cost of this example: ${formula} = ${bp.cost.toFixed(3)}` +
       (bp.steps_taken ? ` (on the copy, after ${bp.steps_taken} step${bp.steps_taken > 1 ? 's' : ''})` : ''), box);
-    const table = html('table', { class: 'wants-table' }, null, box);
+    const table = html('table', { class: 'wants-table' }, null, html('div', { class: 'table-wrap' }, null, box));
     const head = html('tr', {}, null, html('thead', {}, null, table));
-    for (const t of ['digit', 'output a', 'wanted y', 'wanted change −∂C/∂a']) html('th', { scope: 'col' }, t, head);
+    for (const t of ['digit', 'output a', 'right y', 'wanted change −∂C/∂a']) html('th', { scope: 'col' }, t, head);
     const body = html('tbody', {}, null, table);
     const wants = bp.wants[bp.wants.length - 1];
     const m = maxAbs(wants);
@@ -645,7 +645,7 @@
     for (const c of bp.weight_changes.slice(0, 6)) {
       const from = c.layer === 1 ? `pixel (${Math.floor(c.from / 28)}, ${c.from % 28})` : `layer ${c.layer - 1} neuron ${c.from}`;
       const to = c.layer === L ? `output ${state.classNames[c.to]}` : `layer ${c.layer} neuron ${c.to}`;
-      html('li', {}, `${from} → ${to}: ${fmt(c.weight)} ${signed(c.change)}`, ol);
+      html('li', {}, `${from} → ${to}: w = ${fmt(c.weight)}, change ${signed(c.change)}`, ol);
     }
     $('#bp-reset').disabled = bp.steps_taken === 0;
   }
@@ -858,7 +858,7 @@
     const ctx = canvas.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, cssW, cssH);
-    const m = { l: 44, r: 10, t: 10, b: 26 };
+    const m = { l: 44, r: 12, t: 10, b: 32 };
     const w = cssW - m.l - m.r; const h = cssH - m.t - m.b;
     const epochs = (state.run && state.run.settings && state.run.settings.epochs) || 1;
     const X = (e) => m.l + (w * e) / epochs;
@@ -873,8 +873,7 @@
     const step = Math.max(1, Math.ceil(epochs / 6));
     ctx.textAlign = 'center'; ctx.textBaseline = 'top';
     for (let e = 0; e <= epochs; e += step) ctx.fillText(String(e), X(e), m.t + h + 5);
-    ctx.textAlign = 'right';
-    ctx.fillText('epoch', m.l + w, m.t + h + 14);
+    ctx.fillText('epoch', m.l + w / 2, m.t + h + 18);
     if (points.length) {
       ctx.strokeStyle = '#ffd166'; ctx.lineWidth = 2; ctx.beginPath();
       points.forEach((p, i) => { const x = X(p.epoch); const y = Y(p[key]); if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y); });
@@ -888,6 +887,7 @@
   }
 
   function drawCurves() {
+    stats.curve = state.points.map((p) => p.epoch);
     const costs = state.points.map((p) => p.cost).concat(state.history.map((h) => h.test_cost || 0));
     const top = Math.max(0.1, ...costs) * 1.05;
     plot($('#cost-curve'), state.points, 'cost', state.history, 'test_cost', top, (v) => v.toFixed(2));
