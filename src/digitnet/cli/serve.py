@@ -78,20 +78,28 @@ def _report_default_training(app) -> None:
 
     served, trainer = app.state.served, app.state.trainer
 
+    def epochs_since(shown: int) -> int:
+        """Print the epochs finished since the first ``shown``; returns how many are shown now."""
+        run = trainer.run
+        if run is None:
+            return shown
+        for record in run.history[shown:]:
+            acc = record.get("test_accuracy")
+            accuracy = f", test accuracy {acc:.1%}" if acc is not None else ""
+            print(f"digitnet: default network: epoch {record['epoch']}/{run.settings['epochs']}{accuracy}", flush=True)
+        return len(run.history)
+
     def watch() -> None:
         shown = 0
         while served.net is None:
+            shown = epochs_since(shown)
             run = trainer.run
-            if run is not None:
-                for record in run.history[shown:]:
-                    acc = record.get("test_accuracy")
-                    print(f"digitnet: default network: epoch {record['epoch']}/{run.settings['epochs']}, "
-                          f"test accuracy {acc:.1%}" if acc is not None else "", flush=True)
-                shown = len(run.history)
-                if run.state == "failed":
-                    print(f"digitnet: error: {run.message}", file=sys.stderr, flush=True)
-                    return
+            if run is not None and run.state == "failed":
+                print(f"digitnet: error: {run.message}", file=sys.stderr, flush=True)
+                return
             time.sleep(0.2)
+        if trainer.run is not None:
+            epochs_since(shown)  # the last epoch ends just before the network is served
         print(f"digitnet: ready: {served.source}", flush=True)
 
     threading.Thread(target=watch, daemon=True).start()
