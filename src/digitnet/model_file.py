@@ -131,25 +131,31 @@ def save(net: Network, path: str | os.PathLike) -> None:
 
 
 def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, ...], str]] | None = None,
-                 ) -> tuple[dict[str, Any], zipfile.ZipFile]:
-    """Open the archive at ``path`` and return its parsed header and the open ZipFile."""
+                 format: str = FORMAT) -> tuple[dict[str, Any], zipfile.ZipFile]:
+    """Open the archive at ``path`` and return its parsed header and the open ZipFile.
+
+    format: the header's "format" the file must have (other digitnet files, such as training
+    recordings, share this archive and its checks).
+    """
+    kind = format.removeprefix("digitnet-") + " file"
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"model file {path} does not exist; train one with `digitnet train`")
+        raise ModelFileError(f"{kind} {path} does not exist; train one with `digitnet train`" if format == FORMAT
+                             else f"{kind} {path} does not exist")
     if path.is_dir():
-        raise ModelFileError(f"{path} is a directory, not a model file")
+        raise ModelFileError(f"{path} is a directory, not a {kind}")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:  # "zip file version 6.4"
-        raise ModelFileError(f"{path} is not a digitnet model file (not a readable .npz archive: {e})") from None
+        raise ModelFileError(f"{path} is not a digitnet {kind} (not a readable .npz archive: {e})") from None
     try:
         info = zf.getinfo("header.json")
     except KeyError:
         zf.close()
-        raise ModelFileError(f"{path} is not a digitnet model file: it has no header.json") from None
+        raise ModelFileError(f"{path} is not a digitnet {kind}: it has no header.json") from None
     if info.file_size > _MAX_HEADER:
         zf.close()
-        raise ModelFileError(f"{path}: header.json claims {info.file_size} bytes, too large for a model header")
+        raise ModelFileError(f"{path}: header.json claims {info.file_size} bytes, too large for a {kind} header")
     try:
         _check_member(path, info, path.stat().st_size)
     except ModelFileError:
@@ -161,9 +167,9 @@ def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, .
         zf.close()
         raise ModelFileError(f"{path}: corrupt header ({type(e).__name__}: {e}); the file is damaged, "
                              "retrain or re-download it") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("format") != format:
         zf.close()
-        raise ModelFileError(f"{path} is not a digitnet model file (its header has no format {FORMAT!r})")
+        raise ModelFileError(f"{path} is not a digitnet {kind} (its header has no format {format!r})")
     return header, zf
 
 
