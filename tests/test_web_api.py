@@ -268,12 +268,13 @@ def test_a_tiny_training_runs_to_the_end_and_streams_its_events(client: TestClie
 
 
 def test_the_curves_and_weight_images_show_the_network_as_trained(client: TestClient, app: FastAPI) -> None:
-    # The compiled engine trains on its own copy of the weights and writes them back into the network
-    # at the end of each epoch: a curve point or picture taken in between would show old weights.
+    # Each point is measured on the network as it is at that point's step (the run is taken in pieces,
+    # and the engine writes the weights back after each): before training, within and after each epoch.
     ok(client.post("/api/train", json={**TINY, "epochs": 3}))
     run = wait_for(client, ("finished", "failed"))
     assert run["state"] == "finished"
-    assert [p["epoch"] for p in run["points"]] == [0, 1, 2, 3]  # before training, then after each epoch
+    assert {0, 1, 2, 3} <= {p["epoch"] for p in run["points"]}  # before training, then after each epoch
+    assert [p["epoch"] for p in run["points"]] == sorted(p["epoch"] for p in run["points"])
     trained = app.state.trainer.network()
     X, y = small_data()[2:]  # the points are measured on (up to) the first 1,000 test images
     a = trained.forward(X.astype(np.float64) / 255)[-1]

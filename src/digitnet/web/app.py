@@ -47,6 +47,7 @@ from .. import __version__
 from ..errors import ConfigError, DigitNetError
 from ..network import Network
 from . import explain
+from .lessons import router as lessons_router
 from .schemas import (
     N_INPUTS,
     N_OUTPUTS,
@@ -175,7 +176,8 @@ def create_app(
         docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; the schema is at /openapi.json
         description="Draw a digit, watch the network of the 3Blue1Brown lessons think, and watch it learn.",
     )
-    app.state.served, app.state.trainer = served, trainer
+    app.state.served, app.state.trainer, app.state.output_dir = served, trainer, output
+    app.include_router(lessons_router)  # the lessons' views of training (lessons.py)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -105,6 +105,9 @@ class TrainRequest(Strict):
     limit: int | None = Field(default=None, ge=100, le=60000,
                               description="train on only the first `limit` training images (default: all)")
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    seconds_per_batch: float | None = Field(
+        default=None, ge=0.05, le=5.0, allow_inf_nan=False,
+        description="start in slow motion: one mini-batch every this many seconds; null: full speed")
 
 
 class SaveRequest(Strict):
@@ -227,8 +230,17 @@ class ScratchStatus(BaseModel):
 
 class CurvePoint(BaseModel):
     epoch: float = Field(description="epochs done, fractional within an epoch")
+    step: int = Field(0, description="mini-batch steps done")
     cost: float
     accuracy: float
+
+
+class BatchPoint(BaseModel):
+    """The mean cost of the mini-batches of one piece of training, each before its step."""
+
+    step: int = Field(description="mini-batch steps done after the piece")
+    epoch: float
+    cost: float
 
 
 class EpochRecord(BaseModel):
@@ -263,8 +275,13 @@ class TrainStatus(BaseModel):
     epoch: int = Field(description="epochs finished")
     progress: float = Field(ge=0, le=1)
     points: list[CurvePoint]
+    batches: list[BatchPoint] = []
     history: list[EpochRecord]
     has_network: bool = Field(description="a trained network is there to use, save or download")
+    step: int = Field(0, description="mini-batch steps done")
+    total_steps: int = 0
+    steps_per_epoch: int = 0
+    speed: float | None = Field(None, description="seconds per mini-batch in slow motion; null: full speed")
 
 
 class WeightImages(BaseModel):

@@ -1,18 +1,14 @@
 """Training from the web page: one run at a time, in a background thread, with pause and stop.
 
-The run calls ``Network.fit`` as the command line does. Two of fit's hooks carry the page's
-controls and its live view:
+The run takes the steps ``Network.fit`` takes (the same shuffles and mini-batches, the same engine,
+bit for bit: see stepper.py), in pieces: at full speed about 1/20 of an epoch or 0.1 s each, in
+slow motion one mini-batch at a time with a pause between, and one at a time on the step button
+while paused. Between pieces the network holds its current weights, so the page sees them:
 
-- ``progress(done, total)``, called between chunks of mini-batches: it moves the progress bar,
-  blocks while the run is paused, and raises ``Stopped`` when asked to stop;
-- ``callback(record)``, after each epoch: the epoch's record (train cost, test accuracy...), a
-  point of the live curves (cost and accuracy on a fixed sample of 1,000 test images) and the
-  first layer's weights as pictures.
-
-The curves and pictures are taken only where the network holds its current weights: before the
-first step and after each epoch. Inside an epoch it may not: the compiled engine trains on its
-own copy of the weights and writes them back at the end of the epoch (or when stopped). For the
-same reason a paused run offers the network as it was after its last finished epoch.
+- ``batches``: the mean cost of the mini-batches of each piece (free: the engine computes it);
+- ``points``: cost and accuracy on a fixed sample of 1,000 test images, and the first layer's
+  weights as pictures, at most FEED_HZ times a second (and at each epoch's end, each single step);
+- the run is recorded (replay.py): snapshots every 1/20 epoch, so any step can be rebuilt.
 
 The page follows a run through ``snapshot`` (all of it) and ``Cursor`` (what is new since the
 last look), which the server streams as Server-Sent Events.
@@ -21,18 +17,27 @@ last look), which the server streams as Server-Sent Events.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..engine import predict_proba
 from ..errors import DigitNetError
 from ..network import Network
+from ..replay import Recording
+from ..stepper import Settings, Stepper
 from . import explain
 
 ACTIVE = ("loading", "running", "paused", "stopping")
 SAMPLE = 1000  # test images behind each point of the live curves
+POINTS_PER_EPOCH = 20  # at full speed, pieces of at most 1/20 of an epoch: curve points within each epoch
+PIECE_SECONDS = 0.1  # ... and of about this long, so the page hears from a slow network often too
+FEED_HZ = 10  # the fixed sample's curve points and the weight pictures, at most this often
+SNAPSHOTS_PER_EPOCH = 20  # the recording's snapshots: a replayed step is at most 1/20 epoch of steps away
+SLOW_MOTION = 0.5  # seconds per mini-batch in slow motion
 
 Data = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
@@ -58,6 +63,8 @@ class Cursor:
     points: int = 0
     history: int = 0
     weights_version: int = 0
+    batches: int = 0
+    step_version: int = 0
 
 
 @dataclass
@@ -78,6 +85,16 @@ class Run:
     net: Network | None = None
     snapshot: Network | None = None  # a copy after the last finished epoch: what a paused run offers
     position: float = 0.0  # epochs done, fractional
+    step: int = 0  # mini-batch steps done
+    total_steps: int = 0
+    speed: float | None = None  # seconds per mini-batch; None: as fast as the engine goes
+    batches: list[dict[str, float]] = field(default_factory=list)  # the cost of the mini-batches, piece by piece
+    last_step: dict[str, Any] | None = None  # what the last single step (step button, slow motion) changed
+    step_version: int = 0
+    stepper: Stepper | None = None
+    recording: Recording | None = None
+    snapshot_step: int = -1  # the step ``snapshot`` was taken at
+    sample: tuple[np.ndarray, np.ndarray] | None = None  # the fixed test images of the curves and the surface
 
 
 class Trainer:
@@ -90,6 +107,7 @@ class Trainer:
         self._thread: threading.Thread | None = None
         self._resume = threading.Event()  # set while not paused
         self._stop = threading.Event()
+        self._step_wanted = threading.Event()  # one mini-batch step asked for while paused
 
     # -- controls ---------------------------------------------------------------------------------
 
@@ -101,7 +119,8 @@ class Trainer:
                 raise Busy(f"a training run is already {self._run.state} (run {self._run.number}); "
                            "stop it or wait for it to finish before starting another")
             number = (self._run.number if self._run else 0) + 1
-            run = Run(number, dict(settings))
+            settings = dict(settings)
+            run = Run(number, settings, speed=settings.pop("seconds_per_batch", None))
             self._run = run
             self._resume.set()
             self._stop.clear()
@@ -119,8 +138,7 @@ class Trainer:
         with self._lock:
             self._require("running", "pause")
             self._resume.clear()
-            self._set_state(self._current(), "paused", "paused; resume or stop (use, save and download take the "
-                                                       "network as it was after the last finished epoch)")
+            self._set_state(self._current(), "paused", "paused; take one mini-batch step, resume or stop")
 
     def resume(self) -> None:
         with self._lock:
@@ -134,6 +152,39 @@ class Trainer:
             self._stop.set()
             self._set_state(self._current(), "stopping", "stopping after the current chunk of mini-batches")
             self._resume.set()
+
+    def step(self) -> None:
+        """Take one mini-batch step of a paused run (the page's step button)."""
+        with self._lock:
+            self._require("paused", "take a step")
+            run = self._current()
+            if run.stepper is not None and run.stepper.done:
+                raise NotAllowed("cannot take a step: the run has taken all its steps; resume to finish it")
+            self._settle(run)
+            target = run.step + 1
+            self._step_wanted.set()
+        deadline = time.monotonic() + 30
+        while run.snapshot_step != target and run.state == "paused" and time.monotonic() < deadline:
+            time.sleep(0.005)  # one mini-batch takes well under a second; the caller wants its result
+
+    def _settle(self, run: Run, timeout: float = 10.0) -> None:
+        """Wait (lock held) until a paused run's thread has stopped and copied the network it holds."""
+        deadline = time.monotonic() + timeout
+        while run.state == "paused" and run.snapshot_step != run.step and time.monotonic() < deadline:
+            self._lock.release()
+            try:
+                time.sleep(0.005)
+            finally:
+                self._lock.acquire()
+
+    def set_speed(self, seconds_per_batch: float | None) -> None:
+        """Full speed (None) or slow motion: one mini-batch every ``seconds_per_batch`` seconds."""
+        with self._lock:
+            run = self._run
+            if run is None or run.state not in ACTIVE:
+                raise NotAllowed("cannot change the speed: no training run is going")
+            run.speed = seconds_per_batch
+            run.state_version += 1
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop any run and wait for its thread (the server is going away)."""
@@ -157,8 +208,10 @@ class Trainer:
                 raise NotAllowed("no network has been trained yet: start a training run first")
             if not _has_network(run):
                 raise NotAllowed(f"the network is still training ({run.state}); pause or stop it first")
+            if run.state == "paused":
+                self._settle(run)
             if run.state == "paused" and run.snapshot is not None:
-                return run.snapshot.copy()  # the weights inside an unfinished epoch may not be in run.net yet
+                return run.snapshot.copy()  # taken when the training thread stopped: its weights, step by step
             return run.net.copy()
 
     # -- what the page sees -------------------------------------------------------------------------
@@ -180,7 +233,8 @@ class Trainer:
                         "progress": 0.0, "points": [], "history": [], "has_network": False}
             return {"run": run.number, "state": run.state, "message": run.message, "settings": run.settings,
                     "epoch": run.epoch, "progress": run.progress, "points": list(run.points),
-                    "history": list(run.history), "has_network": _has_network(run)}
+                    "batches": list(run.batches), "history": list(run.history), "has_network": _has_network(run),
+                    **self._steps_of(run)}
 
     def weights(self) -> dict[str, Any] | None:
         run = self._run
@@ -212,6 +266,11 @@ class Trainer:
                 events.append(("state", self._state_event(run)))
             events += [("point", p) for p in run.points[cursor.points:]]
             cursor.points = len(run.points)
+            events += [("batch", p) for p in run.batches[cursor.batches:]]
+            cursor.batches = len(run.batches)
+            if run.last_step is not None and cursor.step_version != run.step_version:
+                cursor.step_version = run.step_version
+                events.append(("step", run.last_step))
             events += [("epoch", h) for h in run.history[cursor.history:]]
             cursor.history = len(run.history)
             if run.weights is not None and cursor.weights_version != run.weights_version:
@@ -224,7 +283,13 @@ class Trainer:
             return {"run": 0, "state": "idle", "message": "no training run yet", "settings": None, "epoch": 0,
                     "progress": 0.0, "has_network": False}
         return {"run": run.number, "state": run.state, "message": run.message, "settings": run.settings,
-                "epoch": run.epoch, "progress": run.progress, "has_network": _has_network(run)}
+                "epoch": run.epoch, "progress": run.progress, "has_network": _has_network(run), **self._steps_of(run)}
+
+    @staticmethod
+    def _steps_of(run: Run) -> dict[str, Any]:
+        stepper = run.stepper
+        return {"step": run.step, "total_steps": run.total_steps, "speed": run.speed,
+                "steps_per_epoch": stepper.steps_per_epoch if stepper is not None else 0}
 
     # -- the run itself ------------------------------------------------------------------------------
 
@@ -246,45 +311,16 @@ class Trainer:
             run.state_version += 1
 
     def _train(self, run: Run, on_done: Callable[[Run], None] | None) -> None:
-        s = run.settings
         sample: tuple[np.ndarray, np.ndarray] | None = None
         try:
-            X, y, X_test, y_test = self._data()
-            if s.get("limit"):
-                X, y = X[:s["limit"]], y[:s["limit"]]
-            sample = (X_test[:SAMPLE], y_test[:SAMPLE])
-            net = Network(s["sizes"], activation=s["activation"], cost=s["cost"], seed=s.get("seed"))
-            s["seed"] = net.seed
-            with self._lock:
-                run.net = net
-                if run.state == "loading":
-                    self._set_state(run, "running", "training")
-            self._check_controls()
-            self._add_point(run, net, 0.0, sample)
-            self._add_weights(run, net)
-            run.snapshot = net.copy()
-
-            def progress(done: int, total: int) -> None:
-                self._check_controls()
-                run.position = run.epoch + (done / total if total else 1.0)
-                self._update(run, progress=min(1.0, run.position / s["epochs"]))
-                self._check_controls()
-
-            def callback(record: dict[str, Any]) -> None:
-                run.position = record["epoch"]
-                self._add_point(run, net, record["epoch"], sample)
-                self._add_weights(run, net)
-                snapshot = net.copy()
-                self._update(run, epoch=record["epoch"], history=run.history + [_record(record)],
-                             progress=record["epoch"] / s["epochs"], snapshot=snapshot)
-
-            net.fit(X, y, epochs=s["epochs"], batch_size=s["batch_size"], learning_rate=s["learning_rate"],
-                    validation_data=(X_test, y_test), callback=callback, progress=progress)
+            sample, validation = self._prepare(run)
+            self._check_controls(run)
+            self._steps(run, sample, validation)
             self._finish(run, "finished", f"finished {run.epoch} epochs")
         except Stopped:
             if sample is not None and run.net is not None and run.points and run.position > run.points[-1]["epoch"]:
-                self._add_point(run, run.net, run.position, sample)  # the engine kept the partial epoch
-            self._finish(run, "stopped", f"stopped after {run.epoch} full epochs")
+                self._add_point(run, run.net, run.position, sample)  # the partial epoch's weights
+            self._finish(run, "stopped", f"stopped after {run.epoch} full epochs (step {run.step})")
         except DigitNetError as e:
             self._finish(run, "failed", str(e))
         except Exception as e:  # noqa: BLE001 - the page must hear about any failure, not hang
@@ -292,27 +328,158 @@ class Trainer:
         if on_done is not None:
             on_done(run)
 
+    def _prepare(self, run: Run) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """Load the data, build the network, its Stepper and the run's recording; the first point."""
+        s = run.settings
+        X, y, X_test, y_test = self._data()
+        if s.get("limit"):
+            X, y = X[:s["limit"]], y[:s["limit"]]
+        sample = (X_test[:SAMPLE], y_test[:SAMPLE])
+        net = Network(s["sizes"], activation=s["activation"], cost=s["cost"], seed=s.get("seed"))
+        s["seed"] = net.seed
+        stepper = Stepper(net, X, y, Settings(epochs=s["epochs"], batch_size=s["batch_size"],
+                                              learning_rate=s["learning_rate"]))
+        every = max(1, stepper.steps_per_epoch // SNAPSHOTS_PER_EPOCH)
+        with self._lock:
+            run.net, run.stepper, run.recording = net, stepper, Recording.start(stepper, every)
+            run.sample = sample
+            run.total_steps = stepper.total_steps
+            if run.state == "loading":
+                self._set_state(run, "running", "training")
+        self._add_point(run, net, 0.0, sample)
+        self._add_weights(run, net)
+        run.snapshot = net.copy()
+        return sample, (X_test, y_test)
+
+    def _steps(self, run: Run, sample: tuple[np.ndarray, np.ndarray],
+               validation: tuple[np.ndarray, np.ndarray]) -> None:
+        """Take the run's mini-batch steps in pieces: as fast as the engine goes, or in slow motion.
+
+        At full speed a piece is at most 1/POINTS_PER_EPOCH of an epoch and about PIECE_SECONDS
+        long, so the curve gains points within each epoch and the page several updates a second,
+        while each piece costs the engine one call; the feed (a curve point on the fixed sample, the
+        weight pictures) samples the run at most FEED_HZ times a second, so it costs the same
+        whatever the engine's speed. In slow motion each piece is one mini-batch, then a pause.
+        """
+        stepper, recording = run.stepper, run.recording
+        assert stepper is not None and recording is not None
+        per_step = 0.0  # seconds per mini-batch, measured
+        epoch_total, epoch_started, fed = 0.0, time.perf_counter(), 0.0
+        while not stepper.done:
+            single = self._check_controls(run)
+            slow = run.speed is not None
+            if single or slow:
+                n = 1
+            else:
+                n = max(1, stepper.steps_per_epoch // POINTS_PER_EPOCH)
+                if per_step > 0:
+                    n = max(1, min(n, int(PIECE_SECONDS / per_step)))
+            started = time.perf_counter()
+            before = self._batch_report(run, sample) if single or slow else None
+            taken = recording.run(stepper, n)
+            per_step = (time.perf_counter() - started) / taken
+            epoch_total += stepper.last_cost * min(taken * stepper.settings.batch_size, len(stepper.X))
+            self._after_piece(run, stepper, sample, before)
+            now = time.perf_counter()
+            if single or slow or now - fed >= 1 / FEED_HZ:
+                fed = now
+                self._add_point(run, stepper.net, stepper.position, sample)
+                self._add_weights(run, stepper.net)
+            if stepper.step % stepper.steps_per_epoch == 0:
+                self._end_epoch(run, stepper, epoch_total / len(stepper.X), now - epoch_started, sample, validation)
+                epoch_total, epoch_started = 0.0, time.perf_counter()
+            if slow and not single:
+                self._sleep(run, (run.speed or 0.0) - (time.perf_counter() - started))
+
+    def _after_piece(self, run: Run, stepper: Stepper, sample: tuple[np.ndarray, np.ndarray],
+                     before: dict[str, Any] | None) -> None:
+        """Record the mini-batches' cost point and, for a single step, what the step changed."""
+        point = {"step": stepper.step, "epoch": round(stepper.position, 6), "cost": stepper.last_cost}
+        with self._lock:
+            run.batches.append(point)
+            run.step = stepper.step
+            run.position = stepper.position
+            run.progress = min(1.0, stepper.step / max(1, stepper.total_steps))
+            run.state_version += 1
+        if run.recording is not None:
+            run.recording.add_point(stepper.step, batch_cost=stepper.last_cost)
+        if before is not None:
+            after = self._batch_report(run, sample, before["indices"])
+            with self._lock:
+                run.last_step = {"step": stepper.step, "indices": before["indices"],
+                                 "batch_cost_before": before["batch_cost"], "batch_cost_after": after["batch_cost"],
+                                 "sample_cost_before": before["sample_cost"], "sample_cost_after": after["sample_cost"]}
+                run.step_version += 1
+
+    def _batch_report(self, run: Run, sample: tuple[np.ndarray, np.ndarray],
+                      indices: list[int] | None = None) -> dict[str, Any]:
+        """The next mini-batch (or ``indices``) and its cost and the fixed sample's, for a step shown."""
+        stepper = run.stepper
+        assert stepper is not None
+        idx = np.asarray(stepper.batch() if indices is None else indices)
+        net = stepper.net
+        return {"indices": idx.tolist(), "batch_cost": net.cost(_floats(net, stepper.X[idx]), stepper.Y[idx]),
+                "sample_cost": net.cost(_floats(net, sample[0]), sample[1])}
+
+    def _end_epoch(self, run: Run, stepper: Stepper, train_cost: float, seconds: float,
+                   sample: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray]) -> None:
+        """The epoch's record, as Network.fit writes it; the network is as the epoch left it."""
+        net = stepper.net
+        X_test, y_test = validation
+        a = predict_proba(net, X_test)
+        labels = np.argmax(stepper.Y, axis=1)
+        record = {"epoch": stepper.epoch, "learning_rate": stepper.opt.learning_rate, "train_cost": train_cost,
+                  "train_accuracy": float(np.mean(np.argmax(predict_proba(net, stepper.X), axis=1) == labels)),
+                  "test_cost": float(np.mean(net.cost_function.fn(a, net.one_hot(y_test, len(y_test))))),
+                  "test_accuracy": float(np.mean(np.argmax(a, axis=1) == y_test)), "seconds": seconds}
+        net.history.append(record)
+        if run.recording is not None:
+            run.recording.history.append({k: v for k, v in record.items() if k != "seconds"})
+        self._add_point(run, net, stepper.epoch, sample)
+        self._add_weights(run, net)
+        self._update(run, epoch=stepper.epoch, history=run.history + [_record(record)], snapshot=net.copy())
+
+    def _sleep(self, run: Run, seconds: float) -> None:
+        """Wait ``seconds`` (slow motion), waking at once for stop, pause, a step or a change of speed."""
+        end = time.perf_counter() + seconds
+        speed = run.speed
+        while time.perf_counter() < end and run.speed == speed and not self._stop.is_set() \
+                and self._resume.is_set() and not self._step_wanted.is_set():
+            time.sleep(min(0.02, max(0.0, end - time.perf_counter())))
+
     def _finish(self, run: Run, state: str, message: str) -> None:
         with self._lock:
             self._set_state(run, state, message)
         if run.net is not None:
             self._add_weights(run, run.net)
 
-    def _check_controls(self) -> None:
-        while not self._resume.wait(0.1):
+    def _check_controls(self, run: Run) -> bool:
+        """Block while paused (keeping a copy of the network as it is); True if one step is asked for.
+
+        Raises Stopped when the run is to stop.
+        """
+        if not self._resume.is_set() and run.net is not None:
+            with self._lock:  # paused: the network stays as it is now, so the page may use it
+                run.snapshot, run.snapshot_step = run.net.copy(), run.step
+        while not self._resume.wait(0.05):
             if self._stop.is_set():
                 break
+            if self._step_wanted.is_set():
+                self._step_wanted.clear()
+                return True
         if self._stop.is_set():
             raise Stopped
+        return False
 
     def _add_point(self, run: Run, net: Network, epoch: float, sample: tuple[np.ndarray, np.ndarray]) -> None:
         X, y = sample
-        a = net.feedforward(X.astype(net.dtype) / net.dtype(255) if X.dtype == np.uint8 else X)[1][-1]
+        a = predict_proba(net, X)
         cost = float(np.mean(net.cost_function.fn(a, net.one_hot(y, len(y)))))
         accuracy = float(np.mean(np.argmax(a, axis=1) == y))
         if np.isfinite(cost):
             with self._lock:
-                run.points.append({"epoch": round(epoch, 4), "cost": cost, "accuracy": accuracy})
+                if not run.points or run.points[-1]["step"] != run.step:
+                    run.points.append({"epoch": round(epoch, 6), "step": run.step, "cost": cost, "accuracy": accuracy})
 
     def _add_weights(self, run: Run, net: Network) -> None:
         images = explain.weight_images(net)
@@ -320,6 +487,11 @@ class Trainer:
             with self._lock:
                 run.weights = images
                 run.weights_version += 1
+
+
+def _floats(net: Network, X: np.ndarray) -> np.ndarray:
+    """Images as the network's floats in [0, 1] (uint8 images scaled by 1/255)."""
+    return X.astype(net.dtype) / net.dtype(255) if X.dtype == np.uint8 else X
 
 
 def _has_network(run: Run) -> bool:
