@@ -215,7 +215,8 @@ def test_training_grows_the_curve(page: Page) -> None:
     page.page.wait_for_function("() => document.querySelector('#history tbody').children.length === 2", timeout=20_000)
     page.page.wait_for_function("() => document.querySelector('#t-use').disabled === false")
     assert page.page.locator("#weights canvas").count() == 16  # the first layer's weights, as pictures
-    assert page.value("window.digitnet.curve") == [0, 1, 2]  # before training, then after each epoch
+    curve = page.value("window.digitnet.curve")  # before training, within and after each epoch
+    assert {0, 1, 2} <= set(curve) and curve == sorted(curve)
     rgba = page.value("Array.from(document.querySelector('#cost-curve').getContext('2d')"
                       ".getImageData(0, 0, 360, 180).data)")
     assert len(set(rgba)) > 20  # something drawn on the cost curve

@@ -32,12 +32,16 @@ from .lesson_schemas import (
     SurfaceRequest,
     SurfaceResponse,
 )
-from .schemas import ForwardResponse, TrainStatus
+from .schemas import ErrorMessage, ForwardResponse, TrainStatus
 from .trainer import NotAllowed, Run, Trainer
 
 router = APIRouter()
-CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Not possible in the training run's state"}}
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such parameter or step"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorMessage, "description": "Not possible in the training run's state"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorMessage, "description": "No such parameter or step"}}
+BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorMessage, "description": "The request body could not be read (it is not UTF-8 text)"},
+    413: {"model": ErrorMessage, "description": "The request body is larger than the server accepts"}}
 
 
 def _trainer(request: Request) -> Trainer:
@@ -76,7 +80,7 @@ def _int8_images(A: np.ndarray) -> dict[str, Any]:
     return {"scale": explain.floats(scale, 12), "images": [base64.b64encode(r.tobytes()).decode() for r in q]}
 
 
-@router.post("/api/train/speed", response_model=TrainStatus, responses=CONFLICT, tags=["training"])
+@router.post("/api/train/speed", response_model=TrainStatus, responses=CONFLICT | BODY, tags=["training"])
 def train_speed(body: SpeedRequest, request: Request) -> dict:
     """Full speed, or slow motion: one mini-batch every ``seconds_per_batch`` seconds."""
     trainer = _trainer(request)
@@ -147,7 +151,7 @@ def _run_with_network(trainer: Trainer) -> tuple[Run, Network]:
     return run, net
 
 
-@router.post("/api/lessons/surface", response_model=SurfaceResponse, responses=CONFLICT, tags=["lessons"])
+@router.post("/api/lessons/surface", response_model=SurfaceResponse, responses=CONFLICT | BODY, tags=["lessons"])
 def lesson_surface(body: SurfaceRequest, request: Request) -> dict:
     """A 2-D slice of the cost around the run's current weights, on the fixed sample, with the path."""
     trainer = _trainer(request)
@@ -208,7 +212,7 @@ def lesson_replay(request: Request, step: int = Query(ge=0, le=10_000_000)) -> d
             "points": [p for p in list(rec.points) if p["step"] <= step], **_int8_images(net.W[0][:32])}
 
 
-@router.post("/api/lessons/replay/forward", response_model=ForwardResponse, responses=CONFLICT | NOT_FOUND,
+@router.post("/api/lessons/replay/forward", response_model=ForwardResponse, responses=CONFLICT | NOT_FOUND | BODY,
              tags=["lessons"])
 def lesson_replay_forward(body: ReplayForwardRequest, request: Request) -> dict:
     """The network of step ``step`` of the recording, thinking about ``image``: every layer's z and a."""
@@ -228,7 +232,7 @@ def lesson_replay_model(request: Request, step: int = Query(ge=0, le=10_000_000)
                     headers={"Content-Disposition": f'attachment; filename="digitnet-step-{step}.npz"'})
 
 
-@router.post("/api/lessons/recording/save", response_model=RecordingInfo, responses=CONFLICT, tags=["lessons"])
+@router.post("/api/lessons/recording/save", response_model=RecordingInfo, responses=CONFLICT | BODY, tags=["lessons"])
 def recording_save(body: RecordingName, request: Request) -> dict:
     """Save the latest run's recording in the server's output directory."""
     run = _trainer(request).run
@@ -243,7 +247,7 @@ def recording_save(body: RecordingName, request: Request) -> dict:
     return {"filename": path.name, "steps": run.recording.step, "snapshots": len(run.recording.snapshots)}
 
 
-@router.post("/api/lessons/recording/load", response_model=RecordingInfo, responses=CONFLICT | NOT_FOUND,
+@router.post("/api/lessons/recording/load", response_model=RecordingInfo, responses=CONFLICT | NOT_FOUND | BODY,
              tags=["lessons"])
 def recording_load(body: RecordingName, request: Request) -> dict:
     """Load a recording saved in the output directory, to replay it (on the server's training images)."""

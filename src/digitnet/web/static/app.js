@@ -28,7 +28,9 @@
     run: null, // the training run followed
     points: [],
     history: [],
+    batches: [], // the mini-batches' cost, piece by piece (live.js draws them)
   };
+  window.digitnetState = state; // read by lessons.js: the current drawing, the run
 
   // -- talking to the server -------------------------------------------------------------------
 
@@ -747,6 +749,7 @@
       batch_size: Number($('#t-batch').value),
       epochs: Number($('#t-epochs').value),
       limit: limit ? Number(limit) : null,
+      seconds_per_batch: window.digitnetLive.speed(),
     };
     try {
       await api('/api/train', body);
@@ -786,9 +789,11 @@
   function follow() {
     if (source) source.close();
     source = new EventSource('/api/train/events');
-    source.onopen = () => { state.points = []; state.history = []; };
+    source.onopen = () => { state.points = []; state.history = []; state.batches = []; };
     source.addEventListener('state', (e) => onTrainState(JSON.parse(e.data)));
     source.addEventListener('point', (e) => { state.points.push(JSON.parse(e.data)); drawCurves(); });
+    source.addEventListener('batch', (e) => { state.batches.push(JSON.parse(e.data)); drawCurves(); });
+    source.addEventListener('step', (e) => window.digitnetLive.showStep(JSON.parse(e.data)));
     source.addEventListener('epoch', (e) => { state.history.push(JSON.parse(e.data)); drawCurves(); renderHistory(); });
     source.addEventListener('weights', (e) => renderWeights(JSON.parse(e.data)));
     source.addEventListener('end', () => { source.close(); source = null; });
@@ -797,7 +802,7 @@
   const ACTIVE = ['loading', 'running', 'paused', 'stopping'];
   function onTrainState(s) {
     const previous = state.run;
-    if (previous && s.run !== previous.run) { state.points = []; state.history = []; }
+    if (previous && s.run !== previous.run) { state.points = []; state.history = []; state.batches = []; }
     state.run = { ...(previous || {}), ...s };
     const r = state.run;
     const active = ACTIVE.includes(r.state);
@@ -817,6 +822,8 @@
     $('#t-download').setAttribute('aria-disabled', String(!r.has_network));
     if (!state.ready) showStartup(r);
     if (!active && previous && ACTIVE.includes(previous.state)) refreshStatus();
+    window.digitnetLive.onState(r);
+    document.dispatchEvent(new CustomEvent('digitnet:train', { detail: r }));
     drawCurves();
   }
 
@@ -849,50 +856,12 @@
     });
   }
 
-  // A small line chart: the live points, the epochs' full-test-set values as dots.
-  function plot(canvas, points, key, dots, dotKey, yMax, yLabel) {
-    const dpr = window.devicePixelRatio || 1;
-    const cssW = canvas.clientWidth || 360;
-    const cssH = canvas.clientHeight || 180;
-    if (canvas.width !== Math.round(cssW * dpr)) { canvas.width = Math.round(cssW * dpr); canvas.height = Math.round(cssH * dpr); }
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, cssW, cssH);
-    const m = { l: 44, r: 12, t: 10, b: 32 };
-    const w = cssW - m.l - m.r; const h = cssH - m.t - m.b;
-    const epochs = (state.run && state.run.settings && state.run.settings.epochs) || 1;
-    const X = (e) => m.l + (w * e) / epochs;
-    const Y = (v) => m.t + h * (1 - Math.min(1, v / yMax));
-    ctx.strokeStyle = '#39414f'; ctx.fillStyle = '#9aa3b2'; ctx.lineWidth = 1;
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.beginPath(); ctx.moveTo(m.l, m.t); ctx.lineTo(m.l, m.t + h); ctx.lineTo(m.l + w, m.t + h); ctx.stroke();
-    for (const f of [0, 0.5, 1]) {
-      ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
-      ctx.fillText(yLabel(f * yMax), m.l - 5, Y(f * yMax));
-    }
-    const step = Math.max(1, Math.ceil(epochs / 6));
-    ctx.textAlign = 'center'; ctx.textBaseline = 'top';
-    for (let e = 0; e <= epochs; e += step) ctx.fillText(String(e), X(e), m.t + h + 5);
-    ctx.fillText('epoch', m.l + w / 2, m.t + h + 18);
-    if (points.length) {
-      ctx.strokeStyle = '#ffd166'; ctx.lineWidth = 2; ctx.beginPath();
-      points.forEach((p, i) => { const x = X(p.epoch); const y = Y(p[key]); if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y); });
-      ctx.stroke();
-    }
-    ctx.fillStyle = '#4ea1ff';
-    for (const d of dots) {
-      if (d[dotKey] === null || d[dotKey] === undefined) continue;
-      ctx.beginPath(); ctx.arc(X(d.epoch), Y(d[dotKey]), 3.5, 0, 2 * Math.PI); ctx.fill();
-    }
-  }
-
+  // The curves are drawn by live.js (axes that follow the numbers, a log scale).
   function drawCurves() {
     stats.curve = state.points.map((p) => p.epoch);
-    const costs = state.points.map((p) => p.cost).concat(state.history.map((h) => h.test_cost || 0));
-    const top = Math.max(0.1, ...costs) * 1.05;
-    plot($('#cost-curve'), state.points, 'cost', state.history, 'test_cost', top, (v) => v.toFixed(2));
-    plot($('#acc-curve'), state.points, 'accuracy', state.history, 'test_accuracy', 1, (v) => `${Math.round(100 * v)}%`);
+    window.digitnetLive.drawCurves(state);
   }
+  document.addEventListener('digitnet:redraw', drawCurves);
 
   // -- the served network ----------------------------------------------------------------------------
 

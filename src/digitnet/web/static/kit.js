@@ -1,0 +1,74 @@
+// Small helpers shared by the lessons' modules (live.js, lessons.js): requests, elements, pictures.
+'use strict';
+
+window.digitnetKit = (() => {
+  const $ = (selector) => document.querySelector(selector);
+  const BLUE = [78, 161, 255];
+  const RED = [255, 92, 92];
+
+  async function api(path, body, method) {
+    const options = { method: method || (body === undefined ? 'GET' : 'POST'), headers: {} };
+    if (body !== undefined) {
+      options.headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      const detail = data && data.detail;
+      throw new Error(typeof detail === 'string' ? detail : `${response.status} ${response.statusText}`);
+    }
+    return data;
+  }
+
+  function html(tag, attrs, text, parent) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (text !== undefined && text !== null) node.textContent = text;
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  // Base64 bytes as numbers: int8 scaled to [-1, 1] (weights, gradients) or uint8 to [0, 1] (pixels).
+  function decode(b64, signed) {
+    const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    return signed ? Array.from(new Int8Array(bytes.buffer), (v) => v / 127) : Array.from(bytes, (v) => v / 255);
+  }
+
+  function colour(v, signed) {
+    if (!signed) { const g = Math.round(255 * v); return [g, g, g]; }
+    const c = v >= 0 ? BLUE : RED;
+    const s = Math.min(1, Math.abs(v));
+    return [Math.round(c[0] * s), Math.round(c[1] * s), Math.round(c[2] * s)];
+  }
+
+  // A side x side image onto a canvas: [0, 1] as grey, or [-1, 1] as blue (+) / red (−).
+  function paint(canvas, values, side, signed) {
+    const ctx = canvas.getContext('2d');
+    const image = ctx.createImageData(side, side);
+    for (let i = 0; i < side * side; i++) image.data.set([...colour(values[i], signed), 255], 4 * i);
+    ctx.putImageData(image, 0, 0);
+  }
+
+  // Canvas sized to its CSS box (sharp on high-density screens); returns [ctx, width, height].
+  function surface(canvas) {
+    const dpr = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth || 360; const h = canvas.clientHeight || 180;
+    if (canvas.width !== Math.round(w * dpr)) { canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr); }
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    return [ctx, w, h];
+  }
+
+  function toast(message) {
+    const box = $('#toast');
+    box.textContent = message; box.hidden = false;
+    setTimeout(() => { box.hidden = true; }, 7000);
+  }
+
+  const fmt = (v, digits = 4) => (v === null || v === undefined ? '–' : Number(v).toFixed(digits));
+  const sci = (v) => (v === null || v === undefined ? '–' : Number(v).toExponential(3));
+  return { $, api, html, decode, colour, paint, surface, toast, fmt, sci };
+})();
