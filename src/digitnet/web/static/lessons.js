@@ -11,10 +11,18 @@
 
   // -- one mini-batch, opened up ---------------------------------------------------------------
 
+  // The weight or bias picked, each index kept inside the run's layer sizes.
   function chosen() {
+    const sizes = (run && run.settings && run.settings.sizes) || [784, 16, 16, 10];
+    const pick = (id, n) => {
+      const v = Math.max(0, Math.min(n - 1, Math.floor(Number($(id).value) || 0)));
+      $(id).max = String(n - 1); $(id).value = String(v);
+      return v;
+    };
+    const layer = pick('#mb-layer', sizes.length - 1);
     const kind = $('#mb-kind').value;
-    const q = { layer: Number($('#mb-layer').value), kind, row: Number($('#mb-row').value) };
-    if (kind === 'W') q.col = Number($('#mb-col').value);
+    const q = { layer, kind, row: pick('#mb-row', sizes[layer + 1]) };
+    if (kind === 'W') q.col = pick('#mb-col', sizes[layer]);
     return q;
   }
 

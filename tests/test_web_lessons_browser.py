@@ -1,0 +1,167 @@
+"""The lessons' views in real Chromium: the curve gains points within an epoch, slow motion shows
+successive mini-batches, the average nudge shown is Network.gradients on that batch, the surface's
+origin is the network's cost on its sample, and replay at step k is a training stopped at step k.
+Set-up (Chromium, Playwright, the Page helper) as in test_web_browser.py."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from digitnet import Network
+from digitnet.stepper import Settings, Stepper
+from digitnet.web.app import create_app
+from digitnet.web.server import BackgroundServer
+from test_web_browser import Page, browser  # type: ignore[import-not-found]  # noqa: F401  (the shared set-up)
+
+pytestmark = pytest.mark.browser
+DATA: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
+    from digitnet.data import load_mnist_uint8
+
+    X, y = load_mnist_uint8("train")
+    X_test, y_test = load_mnist_uint8("test")
+    DATA.update(X=X[:2000], y=y[:2000], X_test=X_test, y_test=y_test)
+    net = Network((784, 16, 16, 10), seed=0)
+    net.fit(X[:5000], y[:5000], epochs=1)
+    app = create_app(net, source="a test network", output_dir=tmp_path_factory.mktemp("out"),
+                     data=lambda: (DATA["X"], DATA["y"], X_test, y_test), train_default=False, use_cache=False)
+    with BackgroundServer(app) as server:
+        yield server
+    app.state.trainer.shutdown()
+
+
+@pytest.fixture
+def page(browser: Any, server: BackgroundServer) -> Iterator[Page]:  # noqa: F811
+    page = Page(browser, server.url)
+    yield page
+    errors = list(page.errors)
+    try:  # the next test starts its own run
+        urllib.request.urlopen(urllib.request.Request(f"{server.url.rstrip('/')}/api/train/stop", method="POST"),
+                               timeout=10)
+    except urllib.error.HTTPError as e:
+        assert e.code == 409  # no run going
+    page.page.wait_for_function("() => !document.querySelector('#t-start').disabled", timeout=20_000)
+    page.close()
+    assert errors == []
+
+
+def start(page: Page, speed: str = "full", epochs: str = "2") -> None:
+    page.page.locator("#t-hidden").fill("16")
+    page.page.locator("#t-epochs").fill(epochs)
+    page.page.locator("#t-limit").select_option("2000")
+    page.page.locator("#t-speed").select_option(speed)
+    page.page.locator("#t-start").click()
+
+
+def network_of(page: Page, url: str) -> Network:
+    body = page.value(f"fetch('{url}').then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))")
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"digitnet-browser-{os.getpid()}.npz"
+    path.write_bytes(bytes(body))
+    try:
+        return Network.load(path)
+    finally:
+        path.unlink()
+
+
+def stopped_at(s: dict, k: int) -> Network:
+    """A training of the run's settings on the same images, stopped after k mini-batches."""
+    net = Network(s["sizes"], seed=s["seed"])
+    Stepper(net, DATA["X"], DATA["y"], Settings(epochs=s["epochs"], batch_size=s["batch_size"],
+                                                learning_rate=s["learning_rate"])).run_to(k)
+    return net
+
+
+def same_bytes(a: Network, b: Network) -> bool:
+    return all(p.tobytes() == q.tobytes() for p, q in zip(a.W + a.b, b.W + b.b))
+
+
+def pause_in_slow_motion(page: Page) -> dict:
+    start(page, speed="0.05")
+    page.page.wait_for_function("() => window.digitnetLive.seen.steps.length >= 3", timeout=20_000)
+    page.page.locator("#t-pause").click()
+    page.page.wait_for_function("() => document.querySelector('#t-pause').textContent === 'Resume'")
+    page.page.wait_for_function("() => window.digitnetLessons.batch && window.digitnetLessons.batch.step === "
+                                "window.digitnetState.run.step", timeout=20_000)
+    return page.value("window.digitnetState.run")
+
+
+def test_the_curve_gains_points_within_an_epoch_and_its_axis_follows_the_cost(page: Page) -> None:
+    start(page, epochs="3")
+    page.page.wait_for_function("() => document.querySelector('#history tbody').children.length === 3",
+                                timeout=30_000)
+    batches = page.value("window.digitnetState.batches")
+    assert len([b for b in batches if 1 < b["epoch"] <= 2]) >= 10  # the second epoch, seen piece by piece
+    first = page.value("window.digitnetState.points[0].cost")
+    assert float(page.page.locator("#cost-curve").get_attribute("data-y-max")) < first  # not up to the start
+    page.page.locator("#t-log").check()
+    assert float(page.page.locator("#cost-curve").get_attribute("data-y-min")) > 0
+
+
+def test_slow_motion_shows_successive_mini_batches(page: Page) -> None:
+    start(page, speed="0.5")
+    page.page.wait_for_function("() => window.digitnetLive.seen.steps.length >= 3", timeout=20_000)
+    t0 = time.monotonic()
+    page.page.wait_for_function("() => window.digitnetLive.seen.steps.length >= 5", timeout=20_000)
+    steps = page.value("window.digitnetLive.seen.steps")
+    assert steps == list(range(steps[0], steps[0] + len(steps)))  # one mini-batch after the other
+    assert time.monotonic() - t0 > 0.6  # about half a second each
+    shown = int(page.page.locator("#t-step-report").get_attribute("data-step"))
+    assert shown >= steps[-1] and "mini-batch of 10 images" in page.page.locator("#t-step-report").text_content()
+
+
+def test_the_average_nudge_shown_is_the_networks_batch_gradient(page: Page) -> None:
+    run = pause_in_slow_motion(page)
+    page.page.locator("#mb-layer").fill("1")
+    page.page.locator("#mb-row").fill("4")
+    page.page.locator("#mb-col").fill("9")
+    page.page.locator("#mb-col").dispatch_event("change")
+    page.page.wait_for_function("() => window.digitnetLessons.batch.parameter.name === 'W1[4, 9]'")
+    shown = float(page.page.locator("#mb-average").get_attribute("data-average"))
+    batch = page.value("window.digitnetLessons.batch")
+    net = network_of(page, "/api/train/download")
+    idx = np.asarray(batch["indices"])
+    assert len(idx) == 10 and batch["step"] == run["step"]
+    dW, _ = net.gradients(DATA["X"][idx].astype(np.float32) / 255, DATA["y"][idx])
+    np.testing.assert_allclose(shown, -dW[1][4, 9], rtol=1e-4, atol=1e-9)
+    assert page.page.locator("#mb-examples .example").count() == 10
+    assert "W1[4, 9]" in page.page.locator("#mb-average").text_content()
+    page.page.locator("#grad-images canvas").first.click()  # a pixel of neuron 0's gradient picture
+    page.page.wait_for_function("() => window.digitnetLessons.batch.parameter.name.startsWith('W0[0, ')")
+
+
+def test_the_surfaces_origin_is_the_cost_on_its_sample(page: Page) -> None:
+    pause_in_slow_motion(page)
+    page.page.locator("#surf-go").click()
+    page.page.wait_for_function("() => document.querySelector('#surf-origin').dataset.origin !== undefined",
+                                timeout=20_000)
+    origin = float(page.page.locator("#surf-origin").get_attribute("data-origin"))
+    net = network_of(page, "/api/train/download")
+    X, y = DATA["X_test"][:1000], DATA["y_test"][:1000]
+    np.testing.assert_allclose(origin, net.cost(X.astype(np.float32) / 255, y), rtol=1e-6)
+
+
+def test_replay_at_step_k_gives_the_weights_of_a_training_stopped_at_step_k(page: Page) -> None:
+    run = pause_in_slow_motion(page)
+    k = run["step"] - 1
+    page.value(f"(() => {{ const s = document.querySelector('#rp-step'); s.value = '{k}';"
+               " s.dispatchEvent(new Event('input')); })()")
+    page.page.wait_for_function(f"() => window.digitnetLessons.replay && window.digitnetLessons.replay.step === {k}")
+    assert page.page.locator("#rp-weights canvas").count() == 16
+    replayed = network_of(page, f"/api/lessons/replay/model?step={k}")
+    assert same_bytes(replayed, stopped_at(run["settings"], k))
+    paused = network_of(page, "/api/train/download")  # the run itself, paused at step k + 1
+    assert same_bytes(paused, stopped_at(run["settings"], k + 1))
+    page.page.locator("#rp-save").click()
+    page.page.wait_for_function("() => document.querySelector('#toast').textContent.startsWith('Saved')")
