@@ -88,3 +88,22 @@ def test_divergence_is_reported(blobs):
                       Settings(epochs=1, learning_rate=1e30))
     with pytest.raises(TrainingDiverged, match="smaller"):
         stepper.run(30)
+
+
+def test_a_weight_changed_between_two_calls_is_trained_from_not_the_engines_old_copy(blobs):
+    from digitnet import engine
+    from digitnet.training import SGD
+
+    X, y = blobs["X"], blobs["y"]
+    results = []
+    for keep in ({}, None):
+        net = Network((20, 8, 3), seed=1)
+        opt = SGD(0.5)
+        opt.init_state(net)
+        Y = net.one_hot(y, len(y))
+        run = engine.select("numba")
+        run(net, X, Y, np.arange(100), 10, opt, None, keep)
+        net.W[0][2, 3] += 1.0  # as a learner's edit, or a loaded network, would
+        run(net, X, Y, np.arange(100, 200), 10, opt, None, keep)
+        results.append(net)
+    assert same_bytes(*results)

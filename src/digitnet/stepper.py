@@ -70,6 +70,7 @@ class Stepper:
         self.opt = optimizer or SGD(settings.learning_rate, settings.momentum, settings.weight_decay)
         self.opt.init_state(net)
         self._run = fast.select(settings.engine)
+        self._keep: dict[str, Any] = {}  # the engine's packed weights, reused from one call to the next
         if not _whole(step) or not 0 <= step <= self.total_steps:
             raise ConfigError(f"step must be a whole number 0..{self.total_steps}, got {step!r}")
         self.step = int(step)
@@ -119,7 +120,8 @@ class Stepper:
         m = self.settings.batch_size
         self.opt.learning_rate = self.settings.learning_rate * self.settings.learning_rate_decay ** self.epoch
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
-            total = self._run(self.net, self.X, self.Y, order[i * m:(i + n) * m], m, self.opt, None)
+            total = self._run(self.net, self.X, self.Y, order[i * m:(i + n) * m], m, self.opt, None,
+                              self._keep)
         self.last_cost = total / len(order[i * m:(i + n) * m])
         self.step += n
         if not (np.isfinite(total) and all(np.isfinite(W).all() for W in self.net.W)):

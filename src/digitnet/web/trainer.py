@@ -1,14 +1,14 @@
 """Training from the web page: one run at a time, in a background thread, with pause and stop.
 
 The run takes the steps ``Network.fit`` takes (the same shuffles and mini-batches, the same engine,
-bit for bit: see stepper.py), in pieces: at full speed about 1/20 of an epoch or 0.1 s each, in
+bit for bit: see stepper.py), in pieces: at full speed about 1/10 of an epoch or 0.1 s each, in
 slow motion one mini-batch at a time with a pause between, and one at a time on the step button
 while paused. Between pieces the network holds its current weights, so the page sees them:
 
 - ``batches``: the mean cost of the mini-batches of each piece (free: the engine computes it);
 - ``points``: cost and accuracy on a fixed sample of 1,000 test images, and the first layer's
   weights as pictures, at most FEED_HZ times a second (and at each epoch's end, each single step);
-- the run is recorded (replay.py): snapshots every 1/20 epoch, so any step can be rebuilt.
+- the run is recorded (replay.py): a snapshot after each piece, so any step can be rebuilt.
 
 The page follows a run through ``snapshot`` (all of it) and ``Cursor`` (what is new since the
 last look), which the server streams as Server-Sent Events.
@@ -33,10 +33,10 @@ from . import explain
 
 ACTIVE = ("loading", "running", "paused", "stopping")
 SAMPLE = 1000  # test images behind each point of the live curves
-POINTS_PER_EPOCH = 20  # at full speed, pieces of at most 1/20 of an epoch: curve points within each epoch
+POINTS_PER_EPOCH = 10  # at full speed, pieces of at most 1/10 of an epoch: curve points within each epoch
 PIECE_SECONDS = 0.1  # ... and of about this long, so the page hears from a slow network often too
 FEED_HZ = 10  # the fixed sample's curve points and the weight pictures, at most this often
-SNAPSHOTS_PER_EPOCH = 20  # the recording's snapshots: a replayed step is at most 1/20 epoch of steps away
+SNAPSHOTS_PER_EPOCH = POINTS_PER_EPOCH  # the recording's: a replayed step is at most a piece of steps away
 SLOW_MOTION = 0.5  # seconds per mini-batch in slow motion
 
 Data = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]

@@ -1,0 +1,153 @@
+"""Benchmark: what watching a training costs, and how the page answers a drawing while it trains.
+
+1. The live feed's cost. An epoch of SGD on the 60,000 MNIST digits for the lesson's 784-16-16-10
+   network, mini-batches of 10: (a) the engine alone, the whole epoch in one call, as ``Network.fit``
+   runs it; (b) the page's training (web/trainer.py), the same steps (the same new network, seed 0) in pieces of 1/10 epoch, with
+   the mini-batches' cost after each piece, a curve point on 1,000 test images and the weight
+   pictures 10 times a second, and the run's recording. The figure is (b) / (a) - 1, from the
+   median of ROUNDS epochs of each, alternated so both see the same machine.
+2. Stroke-to-screen latency while a training runs: headless Chromium (Playwright) draws strokes on
+   the page served on 127.0.0.1 while the server trains a network on all 60,000 digits; the page
+   measures from each pointer event to the frame that shows the answer (window.digitnet.latencies).
+
+    python benchmarks/bench_live.py                  # writes benchmarks/results/live_feed.json
+    python benchmarks/bench_live.py --rounds 3 --strokes 10 --json -
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def engine_epoch(X: np.ndarray, Y: np.ndarray) -> float:
+    """Seconds for the first epoch of a new network (seed 0), the engine alone, as fit calls it."""
+    from digitnet import Network, engine
+    from digitnet.training import SGD
+
+    net = Network(seed=0)
+    opt = SGD(1.5)
+    opt.init_state(net)
+    order = net.rng.permutation(len(X))
+    t0 = time.perf_counter()
+    engine.select("auto")(net, X, Y, order, 10, opt)
+    return time.perf_counter() - t0
+
+
+def page_epochs(data: tuple, epochs: int) -> list[float]:
+    """Seconds of each epoch of the page's training (pieces, feed and recording; not the epoch-end test)."""
+    from digitnet.web.trainer import Trainer
+
+    trainer = Trainer(lambda: data)
+    trainer.start({"sizes": [784, 16, 16, 10], "activation": "sigmoid", "cost": "quadratic", "learning_rate": 1.5,
+                   "batch_size": 10, "epochs": epochs, "limit": None, "seed": 0})
+    trainer.join(600)
+    run = trainer.run
+    assert run is not None and run.state == "finished", run and run.message
+    return [h["seconds"] for h in run.history]
+
+
+def feed_cost(rounds: int) -> dict[str, Any]:
+    from digitnet import Network
+    from digitnet.data import load_mnist_uint8
+
+    X, y = load_mnist_uint8("train")
+    X_test, y_test = load_mnist_uint8("test")
+    data = (X, y, X_test, y_test)
+    Y = Network(seed=0).one_hot(y, len(y))
+    engine_epoch(X, Y)  # compile / warm up
+    page_epochs(data, 1)
+    alone, page = [], []
+    for _ in range(rounds):
+        alone.append(engine_epoch(X, Y))
+        page += page_epochs(data, 1)
+    a, p = statistics.median(alone), statistics.median(page)
+    return {"engine_alone_s": round(a, 4), "page_training_s": round(p, 4), "feed_cost": round(p / a - 1, 4),
+            "rounds": rounds, "alone_all": [round(v, 4) for v in alone], "page_all": [round(v, 4) for v in page]}
+
+
+def latency_while_training(strokes: int) -> dict[str, Any]:
+    """Median stroke-to-screen latency (ms) in Chromium while the server trains on all 60,000 digits."""
+    from playwright.sync_api import sync_playwright
+
+    from digitnet import Network
+    from digitnet.data import load_mnist_uint8
+    from digitnet.web.app import create_app
+    from digitnet.web.server import BackgroundServer
+
+    X, y = load_mnist_uint8("train")
+    X_test, y_test = load_mnist_uint8("test")
+    app = create_app(Network(seed=0), source="benchmark", output_dir="/tmp", data=lambda: (X, y, X_test, y_test),
+                     train_default=False, use_cache=False)
+    with BackgroundServer(app) as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(server.url)
+        page.wait_for_function("() => document.querySelector('#net .neuron') !== null")
+        page.wait_for_function("() => document.querySelector('#guess').textContent === '–'")
+        page.locator("#t-epochs").fill("100")  # all 60,000 digits, mini-batches of 10: longer than the strokes
+        page.locator("#t-start").click()
+        page.wait_for_function("() => window.digitnetState.run && window.digitnetState.run.state === 'running'")
+        time.sleep(1.0)
+        page.locator("#pad").scroll_into_view_if_needed()
+        box = page.locator("#pad").bounding_box()
+        assert box is not None
+        for i in range(strokes):
+            fx = 0.3 + 0.4 * (i % 5) / 4
+            page.mouse.move(box["x"] + fx * box["width"], box["y"] + 0.2 * box["height"])
+            page.mouse.down()
+            page.mouse.move(box["x"] + fx * box["width"], box["y"] + 0.8 * box["height"], steps=8)
+            page.mouse.up()
+            page.wait_for_timeout(150)
+            page.locator("#clear").click()
+        page.wait_for_function("() => window.digitnet.latencies.length === window.digitnet.canvasRequests")
+        lat = page.evaluate("window.digitnet.latencies")
+        state = page.evaluate("window.digitnetState.run.state")
+        page.evaluate("fetch('/api/train/stop', {method: 'POST'})")
+        browser.close()
+    app.state.trainer.shutdown()
+    return {"median_ms": round(float(np.median(lat)), 1), "p90_ms": round(float(np.percentile(lat, 90)), 1),
+            "answers": len(lat), "training_state_at_end": state}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--strokes", type=int, default=20)
+    parser.add_argument("--json", default=str(HERE / "results" / "live_feed.json"))
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+                   f"{platform.platform()}",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "feed": feed_cost(args.rounds),
+    }
+    print(f"live feed: epoch {result['feed']['engine_alone_s']} s alone, {result['feed']['page_training_s']} s "
+          f"on the page: {100 * result['feed']['feed_cost']:+.1f}%")
+    if shutil.which(CHROMIUM):
+        result["latency_while_training"] = latency_while_training(args.strokes)
+        print(f"stroke-to-screen while training: median {result['latency_while_training']['median_ms']} ms, "
+              f"p90 {result['latency_while_training']['p90_ms']} ms")
+    text = json.dumps(result, indent=1)
+    if args.json == "-":
+        print(text)
+    else:
+        Path(args.json).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
