@@ -6,7 +6,8 @@
    the mini-batches' cost after each piece, a curve point on 1,000 test images and the weight
    pictures 10 times a second, and the run's recording. The figure is (b) / (a) - 1, from the
    median of ROUNDS epochs of each, alternated so both see the same machine.
-2. Stroke-to-screen latency while a training runs: headless Chromium (Playwright) draws strokes on
+2. The cost surface: seconds for the page's 25x25 slice on 1,000 test images (lesson's network).
+3. Stroke-to-screen latency while a training runs: headless Chromium (Playwright) draws strokes on
    the page served on 127.0.0.1 while the server trains a network on all 60,000 digits; the page
    measures from each pointer event to the frame that shows the answer (window.digitnet.latencies).
 
@@ -82,6 +83,31 @@ def feed_cost(rounds: int) -> dict[str, Any]:
             "rounds": rounds, "alone_all": [round(v, 4) for v in alone], "page_all": [round(v, 4) for v in page]}
 
 
+def surface_seconds() -> dict[str, Any]:
+    """Seconds to compute the page's cost surface (25x25 points, 1,000 test images) for the lesson's network."""
+    from digitnet import Network
+    from digitnet.data import load_mnist_uint8
+    from digitnet.surface import cost_surface, flatten
+
+    X, y = load_mnist_uint8("train")
+    X_test, y_test = load_mnist_uint8("test")
+    net = Network(seed=0)
+    path = [flatten(net.W, net.b)]
+    for _ in range(3):
+        net.fit(X[:10000], y[:10000], epochs=1)
+        path.append(flatten(net.W, net.b))
+    S = X_test[:1000].astype(np.float32) / 255
+    out = {}
+    for directions in ("gradient", "path"):
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cost_surface(net, S, y_test[:1000], directions=directions, path=path[:-1], resolution=25)
+            times.append(time.perf_counter() - t0)
+        out[directions] = round(min(times), 3)
+    return out
+
+
 def latency_while_training(strokes: int) -> dict[str, Any]:
     """Median stroke-to-screen latency (ms) in Chromium while the server trains on all 60,000 digits."""
     from playwright.sync_api import sync_playwright
@@ -137,9 +163,11 @@ def main(argv: list[str] | None = None) -> int:
                    f"{platform.platform()}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "feed": feed_cost(args.rounds),
+        "surface_s": surface_seconds(),
     }
     print(f"live feed: epoch {result['feed']['engine_alone_s']} s alone, {result['feed']['page_training_s']} s "
           f"on the page: {100 * result['feed']['feed_cost']:+.1f}%")
+    print(f"cost surface, 25x25 on 1,000 images: {result['surface_s']} s")
     if shutil.which(CHROMIUM):
         result["latency_while_training"] = latency_while_training(args.strokes)
         print(f"stroke-to-screen while training: median {result['latency_while_training']['median_ms']} ms, "

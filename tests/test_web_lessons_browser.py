@@ -165,3 +165,28 @@ def test_replay_at_step_k_gives_the_weights_of_a_training_stopped_at_step_k(page
     assert same_bytes(paused, stopped_at(run["settings"], k + 1))
     page.page.locator("#rp-save").click()
     page.page.wait_for_function("() => document.querySelector('#toast').textContent.startsWith('Saved')")
+
+
+def test_screenshots_of_the_lessons_views(page: Page) -> None:
+    """Each new view a few epochs into a training, paused (saved when DIGITNET_SCREENSHOTS is set)."""
+    from test_web_browser import save_small_png  # type: ignore[import-not-found]
+
+    page.draw([(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7, for the replay's guess
+    start(page, epochs="100")
+    page.page.wait_for_function("() => window.digitnetState.batches.some(b => b.epoch >= 4)", timeout=30_000)
+    page.page.locator("#t-pause").click()
+    page.page.wait_for_function("() => window.digitnetLessons.gradient && window.digitnetLessons.batch", timeout=20_000)
+    page.page.locator("#surf-dir").select_option("path")
+    page.page.locator("#surf-go").click()
+    page.page.wait_for_function("() => window.digitnetLessons.surface !== undefined", timeout=20_000)
+    step = page.value("window.digitnetState.run.step")
+    page.value(f"(() => {{ const s = document.querySelector('#rp-step'); s.value = '{step // 2}';"
+               " s.dispatchEvent(new Event('input')); })()")
+    page.page.wait_for_function("() => window.digitnetLessons.replayForward !== undefined", timeout=20_000)
+    shots = {"web-train.png": "section.train", "web-minibatch.png": "#mb", "web-gradient.png": "#grad",
+             "web-surface.png": "#surf", "web-replay.png": "#replay"}
+    for name, selector in shots.items():
+        png = page.page.locator(selector).screenshot()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        if os.environ.get("DIGITNET_SCREENSHOTS"):
+            save_small_png(png, Path(os.environ["DIGITNET_SCREENSHOTS"]) / name)
