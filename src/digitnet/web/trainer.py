@@ -139,6 +139,7 @@ class Trainer:
             self._require("running", "pause")
             self._resume.clear()
             self._set_state(self._current(), "paused", "paused; take one mini-batch step, resume or stop")
+            self._settle(self._current())  # the piece under way ends first: a paused run does not move
 
     def resume(self) -> None:
         with self._lock:
