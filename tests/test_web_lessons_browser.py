@@ -169,7 +169,7 @@ def test_replay_at_step_k_gives_the_weights_of_a_training_stopped_at_step_k(page
 
 def test_screenshots_of_the_lessons_views(page: Page) -> None:
     """Each new view a few epochs into a training, paused (saved when DIGITNET_SCREENSHOTS is set)."""
-    from test_web_browser import save_small_png  # type: ignore[import-not-found]
+    from test_web_browser import save_small_png
 
     page.draw([(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7, for the replay's guess
     start(page, epochs="100")
