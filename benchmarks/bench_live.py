@@ -24,6 +24,7 @@ import platform
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,8 @@ def latency_while_training(strokes: int) -> dict[str, Any]:
 
     X, y = load_mnist_uint8("train")
     X_test, y_test = load_mnist_uint8("test")
-    app = create_app(Network(seed=0), source="benchmark", output_dir="/tmp", data=lambda: (X, y, X_test, y_test),
-                     train_default=False, use_cache=False)
+    app = create_app(Network(seed=0), source="benchmark", output_dir=tempfile.mkdtemp(prefix="digitnet-bench-"),
+                     data=lambda: (X, y, X_test, y_test), train_default=False, use_cache=False)
     with BackgroundServer(app) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})

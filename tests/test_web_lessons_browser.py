@@ -6,6 +6,7 @@ Set-up (Chromium, Playwright, the Page helper) as in test_web_browser.py."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -67,7 +68,7 @@ def start(page: Page, speed: str = "full", epochs: str = "2") -> None:
 
 def network_of(page: Page, url: str) -> Network:
     body = page.value(f"fetch('{url}').then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))")
-    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"digitnet-browser-{os.getpid()}.npz"
+    path = Path(tempfile.gettempdir()) / f"digitnet-browser-{os.getpid()}.npz"
     path.write_bytes(bytes(body))
     try:
         return Network.load(path)
