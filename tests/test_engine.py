@@ -186,6 +186,30 @@ def test_threaded_kernel_matches_reference(monkeypatch, dtype):
     assert_same_training(*results, dtype)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_same_bytes_whatever_the_thread_count(threads):
+    # Mini-batches of PARALLEL_MIN_BATCH and more are shared among threads; the result must not depend
+    # on how many there are (a run on a laptop repeats a run on a server, bit for bit).
+    import numba
+
+    X = images(600, 64, seed=3)
+    y = labels(600, 10, seed=3)
+
+    def trained(n_threads: int) -> Network:
+        net = Network((64, 20, 10), seed=5, dtype=np.float32)
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n_threads)
+        try:
+            net.fit(X, y, epochs=2, batch_size=engine.PARALLEL_MIN_BATCH * 2, learning_rate=0.5, engine="numba")
+        finally:
+            numba.set_num_threads(previous)
+        return net
+
+    reference, other = trained(numba.config.NUMBA_NUM_THREADS), trained(threads)
+    for W, W_other in zip(reference.W + reference.b, other.W + other.b):
+        assert W.tobytes() == W_other.tobytes()
+
+
 # -- the forward pass ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

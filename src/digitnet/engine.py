@@ -28,8 +28,11 @@ ENGINES = ("auto", "numba", "numpy")
 # Below this many images, predict with NumPy; below PARALLEL_MIN_IMAGES, on one thread.
 COMPILED_MIN_IMAGES = 64
 PARALLEL_MIN_IMAGES = 2000
-# From this mini-batch size on, each mini-batch's examples are shared among threads.
+# From this mini-batch size on, each mini-batch's examples are cut into SHARES shares, each summed
+# into its own gradient, the shares then added in a fixed order; the threads (however many) work on
+# the shares. The bytes depend on SHARES only, never on the number of threads or cores.
 PARALLEL_MIN_BATCH = 50
+SHARES = 4
 # The progress callback is called about this many times per epoch.
 PROGRESS_STEPS = 20
 
@@ -316,7 +319,7 @@ def _threads() -> int:
 
 def _run_numba(net, X, Y, order, batch_size, opt, progress=None, keep=None) -> float:
     k = _load_kernels()
-    threads = _threads() if batch_size >= PARALLEL_MIN_BATCH else 1
+    threads = SHARES if batch_size >= PARALLEL_MIN_BATCH else 1  # shares of a mini-batch, run on the threads
     packed, s = _packed_for(net, opt, threads, keep)
     X, Xw, lut = _kernel_inputs(net, X, packed.n_in)
     Y = np.ascontiguousarray(Y, dtype=net.dtype)
