@@ -8,7 +8,7 @@
 from . import data
 from .errors import ConfigError, DataError, DigitNetError, DownloadError, ModelFileError, ShapeError, TrainingDiverged
 from .network import Network
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["Network", "data", "DigitNetError", "DataError", "ModelFileError", "ConfigError", "ShapeError",
            "TrainingDiverged", "DownloadError", "__version__"]

@@ -3,8 +3,10 @@
 A checkpoint is a model file (see model_file.py) with more in it: the optimiser's velocities
 (``vW0.npy, vb0.npy, ...``) and, in the header, ``"checkpoint": {"epoch", "rng_state",
 "settings"}``: the number of whole epochs done, the random generator's state at that point and
-the training settings. Resuming from it repeats the remaining epochs with the same shuffles and
-steps, so it ends with the same model, bit for bit, as a run that was never interrupted.
+the run's settings, a plain dict: ``TrainingSettings.to_dict()`` and what the network was built
+from (hidden, activation, cost, seed, dtype; data, limit, engine). Resuming from it repeats the
+remaining epochs with the same shuffles and steps, so it ends with the same model, bit for bit,
+as a run that was never interrupted.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import numpy as np
 
 from .engine import ENGINES
 from .errors import ConfigError, ModelFileError
-from .model_file import header_of, load, read_archive, read_array, write_archive
+from .model_file import header_of, read_archive, read_array, write_archive
 from .network import Network
-from .training import SGD, check_settings
+from .optimizer import SGD
+from .settings import TrainingSettings
 
 
 def save_checkpoint(path: str | os.PathLike, net: Network, opt: SGD, settings: dict[str, Any]) -> None:
@@ -42,7 +45,7 @@ def save_checkpoint(path: str | os.PathLike, net: Network, opt: SGD, settings: d
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[Network, SGD, dict[str, Any]]:
     """Read a checkpoint: the network (with its history and random state), the optimiser, the settings."""
-    net = load(path)
+    net = Network.load(path)
     header, zf = read_archive(path)
     with zf:
         info = header.get("checkpoint")
@@ -59,15 +62,15 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[Network, SGD, dict[str, An
         dtype = np.dtype(net.dtype).name
         vW = [read_array(path, zf, f"vW{l}", W.shape, dtype) for l, W in enumerate(net.W)]
         vb = [read_array(path, zf, f"vb{l}", b.shape, dtype) for l, b in enumerate(net.b)]
-    opt = SGD(float(settings["learning_rate"]), float(settings["momentum"]), float(settings["weight_decay"]), vW, vb)
+    opt = SGD.from_settings(TrainingSettings.from_dict(settings))
+    opt.vW, opt.vb = vW, vb
     return net, opt, settings
 
 
 def _check_checkpoint_settings(path: str | os.PathLike, settings: dict[str, Any], net: Network) -> None:
     """Check the settings a resumed run will use, so that a damaged checkpoint fails here, clearly."""
     try:
-        check_settings(settings["epochs"], settings["batch_size"], settings["learning_rate"], settings["momentum"],
-                       settings["weight_decay"], settings["learning_rate_decay"])
+        TrainingSettings.from_dict(settings)
     except KeyError as e:
         raise ModelFileError(f"{path}: the checkpoint's training settings lack {e}; it is damaged") from None
     except ConfigError as e:

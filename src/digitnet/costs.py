@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import sigmoid, sigmoid_prime, softmax
+from .activations import SIGMOID, SOFTMAX, Activation
 from .errors import ConfigError
 
 # Probabilities are clipped to [EPS, 1] before the log, so the cost is finite at a = 0.
@@ -30,9 +30,14 @@ def quadratic(a: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sum((a - y) ** 2, axis=-1)
 
 
+def quadratic_dC_da(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dC_0/da_j = 2 (a_j - y_j)."""
+    return 2.0 * (a - y)
+
+
 def quadratic_delta(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """delta_L = dC_0/dz_L = dC_0/da * sigma'(z) = 2 (a - y) * sigma'(z), sigma the sigmoid output."""
-    return 2.0 * (a - y) * sigmoid_prime(z)
+    """delta_L = dC_0/dz_L = dC_0/da * sigma'(z_L), sigma the sigmoid output: 2 (a - y) sigma'(z)."""
+    return SIGMOID.backward(z, a, quadratic_dC_da(a, y))
 
 
 def cross_entropy(a: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -40,29 +45,48 @@ def cross_entropy(a: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -np.sum(y * np.log(np.clip(a, EPS, 1.0)), axis=-1)
 
 
+def cross_entropy_dC_da(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dC_0/da_j = -y_j / a_j (a clipped away from 0, as in the cost itself)."""
+    return -y / np.clip(a, EPS, 1.0)
+
+
 def cross_entropy_delta(z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
     """delta_L = a - y: the softmax Jacobian times dC_0/da = -y/a collapses to this.
 
-    Holds only because the output layer is a softmax and each row of y sums to 1 (one-hot).
+    The one named special case of delta_L = J^T dC/da. Holds only because the output layer is a
+    softmax and each row of y sums to 1 (one-hot), and is exact where -y/a would lose digits.
     """
     return a - y
 
 
 @dataclass(frozen=True)
 class Cost:
-    """A cost by name: ``fn`` is C_0 per example, ``delta`` is dC_0/dz for the output layer,
-    ``output`` its output activation (``output_name`` for display)."""
+    """A cost by name: ``fn`` is C_0 per example, ``dC_da`` its derivative, ``output_activation``
+    the output layer's activation that goes with it, ``delta`` delta_L = dC_0/dz_L (the chain rule
+    dC_0/da * sigma'(z_L), or its shortcut). ``targets_are_probabilities``: the delta holds only
+    for target rows that sum to 1."""
 
     name: str
     fn: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    dC_da: Callable[[np.ndarray, np.ndarray], np.ndarray]
     delta: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-    output: Callable[[np.ndarray], np.ndarray]
-    output_name: str
+    output_activation: Activation
+    targets_are_probabilities: bool = False
+
+    @property
+    def output(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The output layer's activation function."""
+        return self.output_activation.fn
+
+    @property
+    def output_name(self) -> str:
+        return self.output_activation.name
 
 
 COSTS: dict[str, Cost] = {
-    "quadratic": Cost("quadratic", quadratic, quadratic_delta, sigmoid, "sigmoid"),
-    "cross-entropy": Cost("cross-entropy", cross_entropy, cross_entropy_delta, softmax, "softmax"),
+    "quadratic": Cost("quadratic", quadratic, quadratic_dC_da, quadratic_delta, SIGMOID),
+    "cross-entropy": Cost("cross-entropy", cross_entropy, cross_entropy_dC_da, cross_entropy_delta, SOFTMAX,
+                          targets_are_probabilities=True),
 }
 
 

@@ -2,7 +2,7 @@
 
 Two engines compute the same thing:
 
-- "numpy": the readable reference, ``training.sgd_batches`` (one ``Network.backprop`` per mini-batch);
+- "numpy": the readable reference, ``optimizer.sgd_batches`` (one ``Network.backprop`` per mini-batch);
 - "numba": the compiled kernels of ``kernels.py``, many mini-batches per call, the images read as
   stored (uint8) and shuffled by index. The tests check it gives the reference's weights, to
   float rounding.
@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from .checks import brightness
 from .errors import ConfigError
+from .optimizer import sgd_batches
 
 ENGINES = ("auto", "numba", "numpy")
 
@@ -235,9 +237,7 @@ def predict_proba(net: Any, X: np.ndarray) -> np.ndarray:
 
 
 def _predict_proba_numpy(net: Any, X: np.ndarray) -> np.ndarray:
-    if X.dtype == np.uint8:
-        X = X.astype(net.dtype) / net.dtype(255)
-    return net.feedforward(X)[1][-1]
+    return net.feedforward(brightness(X, net.dtype))[1][-1]
 
 
 def _predict_proba_numba(net: Any, X: np.ndarray) -> np.ndarray:
@@ -298,8 +298,6 @@ def _chunk(n: int, batch_size: int) -> int:
 
 
 def _run_numpy(net, X, Y, order, batch_size, opt, progress=None, keep=None) -> float:
-    from .training import sgd_batches
-
     total = 0.0
     chunk = _chunk(len(order), batch_size)
     for start in range(0, len(order), chunk):

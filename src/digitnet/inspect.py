@@ -14,6 +14,10 @@ what it "thinks" a digit looks like. This module computes the answers for any tr
 - ``dream``: gradient ascent on the input, the image that makes one output most active
   (climbing ``score``, which rises with a_j, along ``score_gradient``).
 - ``network_state``: the activations and strongest connections of the lesson's network picture.
+- ``strongest_weights``: the weights with the largest |w| into each layer.
+- ``wished_changes``: lesson 3 for one example: the change -dC_0/da each neuron's activation
+  wants, and the weight changes -eta dC_0/dW of one gradient step; ``biggest_changes`` ranks them.
+- ``int8_images``: weights as 8-bit pictures, each scaled by its largest |w|.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import sigmoid_prime
+from . import checks
 from .errors import ConfigError, ShapeError
 from .network import Network
 
@@ -70,7 +74,7 @@ def confusion_matrix(net: Network, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     The diagonal holds the correct answers, so its sum over the total is the accuracy.
     """
     k = net.sizes[-1]
-    y = net._check_labels(y, len(np.atleast_2d(X)))
+    y = checks.labels(net, y, len(np.atleast_2d(X)))
     guess = np.atleast_1d(net.predict(X))
     return np.bincount(y * k + guess, minlength=k * k).reshape(k, k)
 
@@ -87,7 +91,7 @@ class Mistakes:
 
 def confident_mistakes(net: Network, X: np.ndarray, y: np.ndarray, n: int = 16) -> Mistakes:
     """The n wrong guesses with the largest output activation, the most confident first."""
-    y = net._check_labels(y, len(np.atleast_2d(X)))
+    y = checks.labels(net, y, len(np.atleast_2d(X)))
     conf, guess = confidence(net, X)
     wrong = np.flatnonzero(guess != y)
     worst = wrong[np.argsort(-conf[wrong], kind="stable")][:n]
@@ -105,20 +109,15 @@ def output_gradient(net: Network, X: np.ndarray, j: int) -> np.ndarray:
     """d a_j / dX: how much each pixel raises output neuron j, shaped like X (784,) or (m, 784).
 
     Backpropagation as in Network.input_gradient, started from a_j instead of the cost:
-    delta_L = d a_j / dz_L is sigma'(z_j) e_j for the sigmoid output layer (quadratic cost), and
-    a_j (e_j - a) for the softmax (cross-entropy). One gradient per image, not averaged.
+    delta_L = d a_j / dz_L, the output activation's chain rule applied to e_j (sigma'(z_j) e_j for
+    a sigmoid output, a_j (e_j - a) for a softmax). One gradient per image, not averaged.
     """
-    j = _check_class(net, j)
-    X, single = net._check_input(X)
+    j = checks.output_neuron(net, j)
+    X, single = checks.images(net, X)
     zs, activations = net.feedforward(X)
     a = activations[-1]  # (m, 10)
-    e_j = np.zeros_like(a)
-    e_j[:, j] = 1
-    if net.cost_function.output_name == "softmax":
-        delta = a[:, j:j + 1] * (e_j - a)  # (m, 10): d a_j / dz_k = a_j (delta_jk - a_k)
-    else:
-        delta = sigmoid_prime(zs[-1]) * e_j  # (m, 10): only z_j moves a_j
-    dX = _down_to_input(net, zs, delta)
+    delta = net.cost_function.output_activation.backward(zs[-1], a, _unit(a, j))  # (m, 10)
+    dX = net.backward(zs, delta)[0] @ net.W[0]  # (m, 784)
     return dX[0] if single else dX
 
 
@@ -128,13 +127,10 @@ def score(net: Network, X: np.ndarray, j: int) -> np.ndarray:
     Each rises exactly when a_j does (a_j = sigma(z_j); a_j = e^z_j / sum_k e^z_k), but unlike a_j
     it does not flatten out as a_j nears 1, so the climb keeps its direction. (m,) or a scalar.
     """
-    j = _check_class(net, j)
-    X, single = net._check_input(X)
-    zs, activations = net.feedforward(X)
-    if net.cost_function.output_name == "softmax":
-        s = zs[-1][:, j] - _logsumexp(zs[-1])  # ln a_j, without computing a_j first
-    else:
-        s = zs[-1][:, j]
+    j = checks.output_neuron(net, j)
+    X, single = checks.images(net, X)
+    zs, _ = net.feedforward(X)
+    s = net.cost_function.output_activation.score(zs[-1])[:, j]
     return s[0] if single else s
 
 
@@ -144,23 +140,20 @@ def score_gradient(net: Network, X: np.ndarray, j: int) -> np.ndarray:
     delta_L = d score_j / dz_L is e_j for a sigmoid output (score z_j) and e_j - a for a softmax
     (score ln a_j), then backpropagation down to the input as for the cost.
     """
-    j = _check_class(net, j)
-    X, single = net._check_input(X)
+    j = checks.output_neuron(net, j)
+    X, single = checks.images(net, X)
     zs, activations = net.feedforward(X)
     a = activations[-1]  # (m, 10)
-    delta = np.zeros_like(a)
-    delta[:, j] = 1
-    if net.cost_function.output_name == "softmax":
-        delta = delta - a  # (m, 10)
-    dX = _down_to_input(net, zs, delta)
+    delta = net.cost_function.output_activation.score_backward(a, _unit(a, j))  # (m, 10)
+    dX = net.backward(zs, delta)[0] @ net.W[0]  # (m, 784)
     return dX[0] if single else dX
 
 
-def _down_to_input(net: Network, zs: list[np.ndarray], delta: np.ndarray) -> np.ndarray:
-    """Carry delta = d(something)/dz_L back through the layers to the input: returns d/dX (m, 784)."""
-    for l in range(len(net.W) - 1, 0, -1):
-        delta = (delta @ net.W[l]) * net.sigma_prime(zs[l - 1])  # (m, k_{l-1})
-    return delta @ net.W[0]  # (m, 784)
+def _unit(a: np.ndarray, j: int) -> np.ndarray:
+    """e_j for every row of a (m, k): 1 at output j, 0 elsewhere."""
+    e_j = np.zeros_like(a)
+    e_j[:, j] = 1
+    return e_j
 
 
 @dataclass
@@ -189,7 +182,7 @@ def dream(net: Network, digit: int, start: str | np.ndarray = "noise", steps: in
     as much ink as a digit: bright noise drives the lesson's first-layer sigmoids so far into
     saturation (|z| ~ 35, sigma' ~ 1e-15) that the ascent can barely move from it.
     """
-    digit = _check_class(net, digit)
+    digit = checks.output_neuron(net, digit)
     side = image_side(net)
     if isinstance(start, str):
         if start == "noise":
@@ -201,7 +194,7 @@ def dream(net: Network, digit: int, start: str | np.ndarray = "noise", steps: in
         else:
             raise ConfigError(f"unknown start {start!r} for a dream: use 'noise', 'blank' or an image")
     else:
-        x, _ = net._check_input(start)
+        x, _ = checks.images(net, start)
         if len(x) != 1:
             raise ShapeError(f"a dream starts from one image ({side * side},), got shape {np.shape(start)}")
         x = np.clip(x[0], 0, 1)
@@ -292,14 +285,78 @@ def _float64(net: Network) -> Network:
     return copy
 
 
-def _logsumexp(z: np.ndarray) -> np.ndarray:
-    """ln sum_k e^z_k for each row of z (m, k), the row maximum taken out first so no exp overflows."""
-    top = z.max(axis=-1)
-    return top + np.log(np.exp(z - top[:, None]).sum(axis=-1))
+def strongest_weights(net: Network, top: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each layer of weights W (k, n): the ``top`` entries with the largest |w|, strongest first,
+    as (to, from, w): neuron ``to`` of the layer fed by neuron ``from`` of the layer before."""
+    layers = []
+    for W in net.W:
+        flat = np.abs(W).ravel()
+        to, frm = np.unravel_index(_largest(flat, top), W.shape)
+        layers.append((to, frm, W[to, frm]))
+    return layers
 
 
-def _check_class(net: Network, j: object) -> int:
-    k = net.sizes[-1]
-    if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < k:
-        raise ConfigError(f"output neuron must be a whole number 0..{k - 1}, got {j!r}")
-    return int(j)
+@dataclass
+class Wishes:
+    """Lesson 3 for one training example (x, y).
+
+    cost: C_0. output, target: a_L and y. wants[l]: -dC_0/da of layer l + 1's neurons (l = 0 the
+    first hidden layer, the last the output): how each activation would have to move to lower the
+    cost. changes[l]: -eta dC_0/dW[l], the weight changes of one gradient step on this example.
+    """
+
+    cost: float
+    output: np.ndarray
+    target: np.ndarray
+    wants: list[np.ndarray]
+    changes: list[np.ndarray]
+
+
+def wished_changes(net: Network, x: np.ndarray, label: int, learning_rate: float) -> Wishes:
+    """What the example (x (784,), label) asks of every neuron and weight: backpropagation for one example.
+
+    The output layer wants dC_0/da from the cost; each layer before collects the wishes of the next,
+    weighted by the weights between them: dC_0/da_prev = delta W, delta = dC_0/dz.
+    """
+    X, _ = checks.images(net, x)
+    if len(X) != 1:
+        raise ShapeError(f"the wished-for changes are for one image ({net.sizes[0]},), got shape {np.shape(x)}")
+    Y = net.one_hot(np.array([label]), 1)  # (1, 10)
+    zs, activations = net.feedforward(X)
+    cost = net.cost_function
+    deltas = net.backward(zs, net.output_delta(zs, activations, Y))
+    dC_da = [delta @ W for delta, W in zip(deltas[1:], net.W[1:])] + [cost.dC_da(activations[-1], Y)]
+    return Wishes(
+        cost=float(cost.fn(activations[-1], Y)[0]),
+        output=activations[-1][0],
+        target=Y[0],
+        wants=[-g[0] for g in dC_da],
+        changes=[-learning_rate * (delta.T @ a) for delta, a in zip(deltas, activations)],  # (k, n) each
+    )
+
+
+def biggest_changes(changes: list[np.ndarray], top: int) -> list[tuple[int, int, int]]:
+    """The ``top`` entries with the largest |change| over all layers, largest first: (layer, to, from)."""
+    flat = np.concatenate([np.abs(c).ravel() for c in changes])
+    offsets = np.cumsum([0] + [c.size for c in changes])
+    result = []
+    for i in _largest(flat, top, stable=True):
+        l = int(np.searchsorted(offsets, i, side="right") - 1)
+        to, frm = np.unravel_index(i - offsets[l], changes[l].shape)
+        result.append((l, int(to), int(frm)))
+    return result
+
+
+def int8_images(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of W (k, n) as int8 (k, n), each scaled by its largest |w| to -127..127, and the scales (k,)."""
+    W = np.asarray(W, dtype=np.float64)
+    scale = np.abs(W).max(axis=1)
+    scale[scale == 0] = 1.0
+    return np.round(W / scale[:, None] * 127).astype(np.int8), scale
+
+
+def _largest(flat: np.ndarray, top: int, stable: bool = False) -> np.ndarray:
+    """Indices of the ``top`` largest values of ``flat``, largest first."""
+    n_top = min(top, flat.size)
+    idx = np.argpartition(flat, flat.size - n_top)[flat.size - n_top:]
+    return idx[np.argsort(flat[idx], kind="stable" if stable else None)[::-1]]

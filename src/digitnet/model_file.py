@@ -25,12 +25,15 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .checks import MAX_PARAMETERS, n_parameters
 from .errors import DigitNetError, ModelFileError
-from .network import MAX_PARAMETERS, Network
+
+if TYPE_CHECKING:  # only for the types: model files sit below the network, which calls them
+    from .network import Network
 
 FORMAT = "digitnet-model"
 VERSION = 1
@@ -130,8 +133,7 @@ def save(net: Network, path: str | os.PathLike) -> None:
         raise ModelFileError(f"cannot write model file {path}: {e.strerror or e}") from None
 
 
-def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, ...], str]] | None = None,
-                 format: str = FORMAT) -> tuple[dict[str, Any], zipfile.ZipFile]:
+def read_archive(path: str | os.PathLike, format: str = FORMAT) -> tuple[dict[str, Any], zipfile.ZipFile]:
     """Open the archive at ``path`` and return its parsed header and the open ZipFile.
 
     format: the header's "format" the file must have (other digitnet files, such as training
@@ -243,8 +245,8 @@ def read_array(path: str | os.PathLike, zf: zipfile.ZipFile, name: str, shape: t
     return a
 
 
-def load(path: str | os.PathLike) -> Network:
-    """Read and check a model file written by ``save``; returns the Network."""
+def load(path: str | os.PathLike, network: type[Network]) -> Network:
+    """Read and check a model file written by ``save``; returns the ``network`` class's instance."""
     header, zf = read_archive(path)
     with zf:
         version = header.get("version")
@@ -255,7 +257,7 @@ def load(path: str | os.PathLike) -> Network:
         if (not isinstance(sizes, list) or len(sizes) < 2
                 or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)):
             raise ModelFileError(f"{path}: invalid layer sizes {sizes!r} in the header")
-        if sum(k * n + k for n, k in zip(sizes[:-1], sizes[1:])) > MAX_PARAMETERS:
+        if n_parameters(tuple(sizes)) > MAX_PARAMETERS:
             raise ModelFileError(f"{path}: layer sizes {sizes} are larger than digitnet allows")
         if dtype not in ("float32", "float64"):
             raise ModelFileError(f"{path}: invalid dtype {dtype!r} in the header")
@@ -277,7 +279,7 @@ def load(path: str | os.PathLike) -> Network:
             _member(path, zf, f"W{l}", (k, n), dtype)
             _member(path, zf, f"b{l}", (k,), dtype)
         try:
-            net = Network(sizes, activation=header.get("activation", ""), cost=header.get("cost", ""), seed=seed,
+            net = network(sizes, activation=header.get("activation", ""), cost=header.get("cost", ""), seed=seed,
                           dtype=dtype)
         except DigitNetError as e:
             raise ModelFileError(f"{path}: {e}") from None

@@ -17,17 +17,19 @@ Notation (kept everywhere in digitnet):
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import checks, engine, model_file, onnx_export
 from .activations import get_activation
+from .checks import MAX_PARAMETERS
+from .checks import learning_rate as check_learning_rate
 from .costs import get_cost
-from .errors import ConfigError, ShapeError
+from .settings import TrainingSettings
 
-# Largest network digitnet accepts: a guard against typos such as --sizes 784,1600000,10.
-MAX_PARAMETERS = 100_000_000
+__all__ = ["Network", "MAX_PARAMETERS", "check_learning_rate"]
 
 
 class Network:
@@ -46,15 +48,13 @@ class Network:
         seed: int | None = None,
         dtype: Any = np.float32,
     ) -> None:
-        self.sizes = _check_sizes(sizes)
+        self.sizes = checks.sizes(sizes)
         self.activation = get_activation(activation).name
         self.cost_name = get_cost(cost).name
-        self.dtype = _check_dtype(dtype)
+        self.dtype = checks.dtype(dtype)
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
-        self.seed = int(seed)
+        self.seed = checks.seed(seed)
         # One generator for the initial weights and then the shuffling of every epoch, so the same
         # seed and data give the same network bit for bit.
         self.rng = np.random.default_rng(self.seed)
@@ -63,7 +63,7 @@ class Network:
         for n, k in zip(self.sizes[:-1], self.sizes[1:]):
             # Weights drawn with standard deviation 1/sqrt(n) (sigmoid) or sqrt(2/n) (relu), so
             # each z starts with a variance near 1 and no neuron starts saturated; biases start at 0.
-            scale = np.sqrt(2.0 / n) if self.activation == "relu" else 1.0 / np.sqrt(n)
+            scale = get_activation(self.activation).init_scale(n)
             self.W.append((self.rng.standard_normal((k, n)) * scale).astype(self.dtype))  # (k, n)
             self.b.append(np.zeros(k, dtype=self.dtype))  # (k,)
         self.history: list[dict[str, Any]] = []
@@ -121,15 +121,17 @@ class Network:
         X is one image (784,) or a mini-batch (m, 784) of brightnesses in [0, 1] (uint8 images
         0-255 are scaled by 1/255). The activations have the same leading shape as X.
         """
-        X, single = self._check_input(X)
+        X, single = checks.images(self, X)
         activations = self.feedforward(X)[1]
         return [a[0] for a in activations] if single else activations
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """The output layer's activations, (m, 10) for (m, 784) images or (10,) for one."""
-        from . import engine  # the fast path; imported lazily so the lesson's code stays plain
+        """The output layer's activations, (m, 10) for (m, 784) images or (10,) for one.
 
-        X, single = self._check_input(X, keep_uint8=True)
+        Many images go through the compiled engine (4x faster for the 10,000 test images, see
+        benchmarks/bench_predict.py), a few through ``feedforward``.
+        """
+        X, single = checks.images(self, X, keep_uint8=True)
         a = engine.predict_proba(self, X)
         return a[0] if single else a
 
@@ -139,9 +141,9 @@ class Network:
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         """The fraction of images whose guess equals the label y (m,)."""
-        X, _, _ = self._check_examples(X, y, keep_uint8=True)
-        y = self._check_labels(y, len(X))
-        return float(np.mean(self.predict(X) == y))
+        from .evaluation import accuracy
+
+        return accuracy(self, X, y)
 
     # -- cost and backpropagation -------------------------------------------------------------------
 
@@ -150,34 +152,43 @@ class Network:
 
         Y is one-hot (m, 10) or integer labels (m,).
         """
-        X, Y, _ = self._check_examples(X, Y)
+        X, Y, _ = checks.examples(self, X, Y)
         a_L = self.feedforward(X)[1][-1]
         return float(np.mean(self.cost_function.fn(a_L, Y)))
+
+    def output_delta(self, zs: list[np.ndarray], activations: list[np.ndarray], Y: np.ndarray) -> np.ndarray:
+        """delta_L = dC_0/dz_L for each example (m, k): dC_0/da * sigma'(z_L), as the cost gives it."""
+        return self.cost_function.delta(zs[-1], activations[-1], Y)
+
+    def backward(self, zs: list[np.ndarray], delta_L: np.ndarray) -> list[np.ndarray]:
+        """Backpropagation: every layer's delta = dC/dz, from the output's delta_L back to the first layer.
+
+        delta_{l-1} = (delta_l W_l) * sigma'(z_{l-1}): each neuron collects the deltas of the layer
+        after it, weighted by its weights into them, times how much its own z moves its a.
+        Returns [delta_1, ..., delta_L], shaped like ``zs``. Any delta_L works: dC_0/dz_L for the
+        cost, or d a_j/dz_L to ask what moves one output.
+        """
+        deltas = [delta_L]
+        for l in range(len(self.W) - 1, 0, -1):
+            deltas.insert(0, (deltas[0] @ self.W[l]) * self.sigma_prime(zs[l - 1]))  # (m, n)
+        return deltas
 
     def backprop(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
         """The mean cost over the mini-batch and its gradient (dW, db), by backpropagation.
 
-        X (m, n) and one-hot Y (m, k) are assumed checked. Going backwards from the output,
-        delta = dC_0/dz for each example; dC/dW = mean over examples of delta a_prev^T.
+        X (m, n) and one-hot Y (m, k) are assumed checked: dC/dW = mean over examples of delta a_prev^T.
         """
         m = len(X)
         zs, activations = self.feedforward(X)
-        cost = self.cost_function
-        delta = cost.delta(zs[-1], activations[-1], Y)  # (m, 10): dC_0/dz_L
-        dW: list[np.ndarray] = [np.empty(0)] * len(self.W)
-        db: list[np.ndarray] = [np.empty(0)] * len(self.b)
-        for l in range(len(self.W) - 1, -1, -1):
-            dW[l] = (delta.T @ activations[l]) / m  # (k, n): dC/dW[l]
-            db[l] = delta.sum(axis=0) / m  # (k,): dC/db[l]
-            if l > 0:
-                # delta of the layer before: dC/da_prev = delta W, then times sigma'(z_prev).
-                delta = (delta @ self.W[l]) * self.sigma_prime(zs[l - 1])  # (m, n)
-        mean_cost = float(np.mean(cost.fn(activations[-1], Y)))
+        deltas = self.backward(zs, self.output_delta(zs, activations, Y))
+        dW = [(delta.T @ a) / m for delta, a in zip(deltas, activations)]  # (k, n): dC/dW[l]
+        db = [delta.sum(axis=0) / m for delta in deltas]  # (k,): dC/db[l]
+        mean_cost = float(np.mean(self.cost_function.fn(activations[-1], Y)))
         return mean_cost, dW, db
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The gradient (dW, db) of the mean cost over the mini-batch X, Y, shaped like (W, b)."""
-        X, Y, _ = self._check_examples(X, Y)
+        X, Y, _ = checks.examples(self, X, Y)
         _, dW, db = self.backprop(X, Y)
         return dW, db
 
@@ -187,12 +198,9 @@ class Network:
         Backpropagation carried one layer further, down to the input: what each pixel would have
         to do to lower the cost (and, with the sign flipped, to raise it).
         """
-        X, Y, single = self._check_examples(X, Y)
+        X, Y, single = checks.examples(self, X, Y)
         zs, activations = self.feedforward(X)
-        delta = self.cost_function.delta(zs[-1], activations[-1], Y)  # (m, 10)
-        for l in range(len(self.W) - 1, 0, -1):
-            delta = (delta @ self.W[l]) * self.sigma_prime(zs[l - 1])
-        dX = (delta @ self.W[0]) / len(X)  # (m, 784)
+        dX = (self.backward(zs, self.output_delta(zs, activations, Y))[0] @ self.W[0]) / len(X)  # (m, 784)
         return dX[0] if single else dX
 
     def step(self, X: np.ndarray, Y: np.ndarray, learning_rate: float) -> float:
@@ -201,7 +209,7 @@ class Network:
         Returns the mini-batch's mean cost before the step.
         """
         learning_rate = check_learning_rate(learning_rate)
-        X, Y, _ = self._check_examples(X, Y)
+        X, Y, _ = checks.examples(self, X, Y)
         cost, dW, db = self.backprop(X, Y)
         for l in range(len(self.W)):
             self.W[l] -= (learning_rate * dW[l]).astype(self.W[l].dtype)
@@ -220,41 +228,37 @@ class Network:
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        callback=None,
+        callback: Callable[[dict[str, Any]], Any] | None = None,
+        learning_rate_decay: float = 1.0,
+        settings: TrainingSettings | None = None,
         **options: Any,
     ) -> list[dict[str, Any]]:
         """Stochastic gradient descent on mini-batches shuffled each epoch; see training.fit.
 
+        The settings are the keyword arguments, or ``settings`` (a TrainingSettings) instead.
         Returns the history, one dict per epoch (also kept in ``self.history``).
         """
         from .training import fit
 
-        return fit(
-            self, X, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-            momentum=momentum, weight_decay=weight_decay, validation_data=validation_data,
-            callback=callback, **options,
-        )
+        if settings is None:
+            settings = TrainingSettings(epochs, batch_size, learning_rate, momentum, weight_decay,
+                                        learning_rate_decay)
+        return fit(self, X, y, settings, validation_data=validation_data, callback=callback, **options)
 
     # -- files --------------------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the network to ``path`` (a .npz with a JSON header; no pickle), atomically."""
-        from .model_file import save
-
-        save(self, path)
+        model_file.save(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Network:
         """Read a network written by ``save``, checking every part of the file."""
-        from .model_file import load
-
-        return load(path)
+        return model_file.load(path, cls)
 
     def to_onnx(self, path: str | os.PathLike) -> None:
         """Write the network as an ONNX model (input "image" (N, 784), output "probabilities")."""
-        from .onnx_export import export
-
-        export(self, path)
+        onnx_export.export(self, path)
 
     def copy(self) -> Network:
         """An independent copy: same parameters, history and random state."""
@@ -267,125 +271,6 @@ class Network:
         other.rng.bit_generator.state = self.rng.bit_generator.state
         return other
 
-    # -- checking inputs ------------------------------------------------------------------------------
-
-    def _check_input(self, X: Any, keep_uint8: bool = False) -> tuple[np.ndarray, bool]:
-        """X as a 2-D array of this network's dtype, and whether it was a single image.
-
-        keep_uint8: uint8 images stay uint8 (the engine reads them as stored, a quarter of the memory).
-        """
-        X = np.asarray(X)
-        if X.dtype == np.uint8:
-            if not keep_uint8:
-                X = X.astype(self.dtype) / self.dtype(255)
-        elif X.dtype.kind not in "fiub":
-            raise ShapeError(f"images must be numbers, got an array of dtype {X.dtype}")
-        n = self.sizes[0]
-        if X.ndim not in (1, 2) or X.shape[-1] != n:
-            raise ShapeError(
-                f"expected one image of shape ({n},) or a batch of shape (m, {n}), got shape "
-                f"{X.shape}; flatten each {_side(n)} image into {n} brightnesses in [0, 1]"
-            )
-        if X.dtype != np.uint8:  # uint8 pixels are always finite
-            X = X.astype(self.dtype, copy=False)
-            if not np.isfinite(X).all():
-                raise ShapeError("images contain NaN or infinite values; brightnesses must be finite, in [0, 1]")
-        single = X.ndim == 1
-        return (X[None, :] if single else X), single
-
-    def _check_examples(self, X: Any, Y: Any, keep_uint8: bool = False) -> tuple[np.ndarray, np.ndarray, bool]:
-        """X as in _check_input, Y as one-hot rows: at least one example, since costs are means over them."""
-        X, single = self._check_input(X, keep_uint8)
-        if len(X) == 0:
-            raise ShapeError(f"no images (shape {X.shape}): the cost, its gradient and the accuracy are means "
-                             "over the examples, so they need at least one")
-        return X, self.one_hot(Y, len(X)), single
-
-    def _check_labels(self, y: Any, m: int) -> np.ndarray:
-        y = np.asarray(y)
-        k = self.sizes[-1]
-        if y.ndim == 2 and y.shape[1] == k:
-            y = np.argmax(y, axis=1)
-        if y.ndim != 1 or len(y) != m:
-            raise ShapeError(f"expected {m} labels (one per image), got an array of shape {y.shape}")
-        if y.dtype.kind == "f":
-            bad = ~np.isfinite(y) | (y != np.round(y))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ShapeError(f"labels must be whole numbers 0..{k - 1}, got {float(y[i])!r} at position {i}")
-            y = y.astype(np.int64)
-        if y.dtype.kind not in "iub":
-            raise ShapeError(f"labels must be integers 0..{k - 1}, got dtype {y.dtype}")
-        if m and (y.min() < 0 or y.max() >= k):
-            raise ShapeError(f"labels must be in 0..{k - 1}, got values from {y.min()} to {y.max()}")
-        return y.astype(np.int64, copy=False)
-
     def one_hot(self, Y: Any, m: int) -> np.ndarray:
         """Y as one-hot rows (m, k) of the network's dtype: integer labels are expanded, one-hot checked."""
-        Y = np.asarray(Y)
-        k = self.sizes[-1]
-        if Y.ndim == 2:
-            if Y.shape != (m, k):
-                raise ShapeError(f"expected targets of shape ({m}, {k}), got {Y.shape}")
-            if Y.dtype.kind not in "fiub":
-                raise ShapeError(f"targets must be numbers (one-hot rows), got an array of dtype {Y.dtype}")
-            if not np.isfinite(Y).all():
-                raise ShapeError("targets contain NaN or infinite values")
-            if self.cost_name == "cross-entropy":
-                # The output delta a - y (costs.py) is the gradient only for rows of y that are
-                # probabilities: one-hot, or soft labels such as 0.9 / 0.1 that sum to 1.
-                sums = Y.sum(axis=1, dtype=np.float64)
-                bad = np.flatnonzero((Y < 0).any(axis=1) | (np.abs(sums - 1.0) > 1e-5))
-                if len(bad):
-                    i = int(bad[0])
-                    raise ShapeError(f"cross-entropy targets must be probabilities (each row >= 0, summing to 1), "
-                                     f"but row {i} is {Y[i].tolist()} and sums to {sums[i]:g}")
-            return Y.astype(self.dtype, copy=False)
-        y = self._check_labels(Y, m)
-        out: np.ndarray = np.zeros((m, k), dtype=self.dtype)
-        out[np.arange(m), y] = 1
-        return out
-
-
-def check_learning_rate(learning_rate: Any) -> float:
-    """The learning rate eta as a float, or a ConfigError unless it is finite and > 0."""
-    try:
-        eta = float(learning_rate)
-    except (TypeError, ValueError):
-        raise ConfigError(f"learning rate must be a number > 0, got {learning_rate!r}") from None
-    if not np.isfinite(eta) or eta <= 0:
-        raise ConfigError(f"learning rate must be a finite number > 0, got {learning_rate!r}; try 0.1 to 3")
-    return eta
-
-
-def _check_sizes(sizes: Any) -> tuple[int, ...]:
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        raise ConfigError(f"sizes must be a list of layer sizes such as (784, 16, 16, 10), got {sizes!r}") from None
-    if len(sizes) < 2:
-        raise ConfigError(f"a network needs at least an input and an output layer, got sizes {sizes!r}")
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise ConfigError(f"every layer size must be a whole number >= 1, got {s!r} in {sizes!r}")
-    sizes = tuple(int(s) for s in sizes)
-    n_params = sum(k * n + k for n, k in zip(sizes[:-1], sizes[1:]))
-    if n_params > MAX_PARAMETERS:
-        raise ConfigError(f"sizes {sizes} give {n_params:,} parameters, "
-                          f"more than digitnet's limit of {MAX_PARAMETERS:,}")
-    return sizes
-
-
-def _check_dtype(dtype: Any) -> type:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.float32, np.float64):
-        raise ConfigError(f"dtype must be float32 or float64, got {dt}")
-    return dt.type
-
-
-def _side(n: int) -> str:
-    r = int(round(np.sqrt(n)))
-    return f"{r}x{r}" if r * r == n else f"{n}-pixel"
+        return checks.one_hot(self, Y, m)

@@ -121,6 +121,6 @@ def export(net: Network, path: str | os.PathLike[str]) -> Path:
 
 
 def _version() -> str:
-    from . import __version__
+    from .version import __version__
 
     return __version__

@@ -33,7 +33,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from .network import Network
-from .training import SGD
+from .optimizer import SGD
+from .settings import TrainingSettings
 from .training import fit as train
 
 __all__ = ["DigitNetClassifier"]
@@ -159,19 +160,18 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
             seed=_seed(self.random_state),
             dtype=self.dtype,
         )
-        self._optimizer = SGD(self.learning_rate, self.momentum, self.weight_decay)
+        self._optimizer = SGD.from_settings(self._settings(self.epochs))
         self.n_iter_ = 0
+
+    def _settings(self, epochs: int) -> TrainingSettings:
+        """The estimator's parameters as digitnet's training settings (checked here, at fit time)."""
+        return TrainingSettings(epochs, self.batch_size, self.learning_rate, self.momentum, self.weight_decay,
+                                self.learning_rate_decay)
 
     def _train(self, X: np.ndarray, labels: np.ndarray, until_epoch: int) -> None:
         """Train network_ from epoch n_iter_ to until_epoch (labels are class indices)."""
-        self._optimizer.momentum = self.momentum
-        self._optimizer.weight_decay = self.weight_decay
-        history = train(
-            self.network_, X, labels, epochs=until_epoch, start_epoch=self.n_iter_,
-            batch_size=self.batch_size, learning_rate=self.learning_rate, momentum=self.momentum,
-            weight_decay=self.weight_decay, learning_rate_decay=self.learning_rate_decay,
-            optimizer=self._optimizer,
-        )
+        history = train(self.network_, X, labels, self._settings(until_epoch), start_epoch=self.n_iter_,
+                        optimizer=self._optimizer)
         self.n_iter_ = len(history)
 
     # -- predicting ------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class DigitNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         a = self.network_.predict_proba(X)  # (m, n_classes)
-        if self.network_.cost_name == "cross-entropy":
+        if self.network_.cost_function.output_activation.sums_to_one:
             return a  # a softmax: already sums to 1
         total = a.sum(axis=1, keepdims=True)  # (m, 1)
         # Sigmoids can all round to 0 far from the data: then no class is preferred.

@@ -19,18 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def evaluate(net, X, y) -> dict:
-    """Accuracy, mean cost and accuracy per class of ``net`` on (X, y)."""
-    import numpy as np
+    """Accuracy, mean cost and accuracy per class of ``net`` on (X, y), as a JSON-ready dict."""
+    from ..evaluation import evaluate as judge
 
-    a = net.predict_proba(X)
-    guess = np.argmax(a, axis=1)
-    per_class = {}
-    for k in range(net.sizes[-1]):
-        mask = y == k
-        per_class[k] = {"count": int(mask.sum()),
-                        "accuracy": float(np.mean(guess[mask] == k)) if mask.any() else None}
-    return {"examples": int(len(y)), "accuracy": float(np.mean(guess == y)),
-            "cost": float(np.mean(net.cost_function.fn(a, net.one_hot(y, len(y))))), "per_class": per_class}
+    e = judge(net, X, y)
+    return {"examples": e.examples, "accuracy": e.accuracy, "cost": e.cost,
+            "per_class": {k: {"count": n, "accuracy": acc} for k, (n, acc) in e.per_class.items()}}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     from ..checkpoint import load_checkpoint, save_checkpoint
     from ..errors import ConfigError, TrainingDiverged
     from ..network import Network
-    from ..training import SGD, check_settings, fit
+    from ..optimizer import SGD
+    from ..settings import TrainingSettings
+    from ..training import fit
 
     out = Path(args.out)
     _check_out(out)
@@ -111,9 +113,8 @@ def run(args: argparse.Namespace) -> int:
         settings["engine"] = args.engine or "auto"
     # The engines agree to rounding, not bit for bit: a resumed run keeps its engine unless told otherwise.
     engine = args.engine or settings.get("engine", "auto")
-    epochs, batch_size, eta, mu, lam, decay = check_settings(
-        settings["epochs"], settings["batch_size"], settings["learning_rate"], settings["momentum"],
-        settings["weight_decay"], settings["learning_rate_decay"])
+    training = TrainingSettings.from_dict(settings)
+    epochs = training.epochs
     if settings.get("limit") is not None and settings["limit"] < 1:
         raise ConfigError(f"--limit must be >= 1, got {settings['limit']}")
 
@@ -126,14 +127,12 @@ def run(args: argparse.Namespace) -> int:
     if net is None or opt is None:
         net = Network(sizes, activation=settings["activation"], cost=settings["cost"], seed=settings["seed"],
                       dtype=settings["dtype"])
-        opt = SGD(eta, mu, lam)
+        opt = SGD.from_settings(training)
     elif tuple(net.sizes) != sizes:
         raise ConfigError(f"checkpoint {args.resume} is for sizes {net.sizes}, but the data gives {sizes}")
 
     print(f"training {'-'.join(map(str, net.sizes))} {net.activation} network, {net.cost_name} cost, "
-          f"{len(X):,} images, {epochs} epochs of mini-batches of {batch_size}, learning rate {eta:g}"
-          + (f", momentum {mu:g}" if mu else "") + (f", weight decay {lam:g}" if lam else "")
-          + (f", learning rate x{decay:g} per epoch" if decay != 1 else ""))
+          f"{len(X):,} images, {training.describe()}")
 
     bar = None
     quiet = args.quiet or not sys.stderr.isatty()
@@ -167,10 +166,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:  # not the main thread: leave signals alone
         own_signals = False
     try:
-        fit(net, X, y, epochs=epochs, batch_size=batch_size, learning_rate=eta, momentum=mu,
-            weight_decay=lam, learning_rate_decay=decay, validation_data=(X_test, y_test),
-            callback=on_epoch, progress=progress, engine=engine, optimizer=opt,
-            start_epoch=len(net.history))
+        fit(net, X, y, training, validation_data=(X_test, y_test), callback=on_epoch, progress=progress,
+            engine=engine, optimizer=opt, start_epoch=len(net.history))
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()

@@ -567,8 +567,9 @@ def _sizes(net: Network) -> str:
 
 
 def _accuracy(net: Network, X: np.ndarray, y: np.ndarray) -> float:
-    Xf = X.astype(net.dtype) / net.dtype(255) if X.dtype == np.uint8 else X
-    return float(np.mean(np.argmax(net.feedforward(Xf)[1][-1], axis=1) == y))
+    from ..evaluation import accuracy
+
+    return accuracy(net, X, y)
 
 
 def _mnist_loader(data_dir: str | os.PathLike[str] | None) -> Data:

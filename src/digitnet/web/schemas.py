@@ -15,6 +15,9 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..errors import ConfigError
+from ..settings import TrainingSettings
+
 N_INPUTS = 784  # 28x28 pixels
 N_OUTPUTS = 10  # the digits 0-9
 MAX_CANVAS = 280  # a canvas grid larger than this gains nothing: MNIST's digits are 20x20
@@ -23,7 +26,6 @@ MAX_NEURONS = 512
 MAX_EPOCHS = 100
 MAX_BATCH = 1000
 MAX_LEARNING_RATE = 10.0
-MAX_TOP = 2000  # connections or weight changes listed in one response
 
 Brightness = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Image784 = Annotated[list[Brightness], Field(min_length=N_INPUTS, max_length=N_INPUTS,
@@ -108,6 +110,18 @@ class TrainRequest(Strict):
     seconds_per_batch: float | None = Field(
         default=None, ge=0.05, le=5.0, allow_inf_nan=False,
         description="start in slow motion: one mini-batch every this many seconds; null: full speed")
+
+    @model_validator(mode="after")
+    def _valid_settings(self) -> TrainRequest:
+        try:
+            self.training_settings()
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
+        return self
+
+    def training_settings(self) -> TrainingSettings:
+        """The request's SGD settings, checked as every training run's are."""
+        return TrainingSettings.from_dict(self.model_dump(), partial=True)
 
 
 class SaveRequest(Strict):
