@@ -81,7 +81,8 @@ class Activation:
     ``score`` is a per-neuron quantity that rises with a_j but does not flatten out as a_j nears 1
     (z_j for a sigmoid, ln a_j for a softmax); ``score_backward`` carries dS/dscore back to dS/dz.
     ``init_scale(n)`` is the standard deviation of the first weights into a layer of this
-    activation fed by n neurons; ``sums_to_one``: its outputs are already probabilities.
+    activation fed by n neurons; ``sums_to_one``: its outputs are already probabilities;
+    ``bounded``: they lie in [0, 1].
     """
 
     name: str
@@ -92,6 +93,7 @@ class Activation:
     score_backward: Callable[[np.ndarray, np.ndarray], np.ndarray] = _pass
     init_scale: Callable[[int], float] = lambda n: 1.0 / np.sqrt(n)
     sums_to_one: bool = False
+    bounded: bool = True  # every activation in [0, 1]: a brightness as it is
 
     def backward(self, z: np.ndarray, a: np.ndarray, dC_da: np.ndarray) -> np.ndarray:
         """dC/dz from dC/da, by the chain rule through a = sigma(z): dC/da * sigma'(z) elementwise."""
@@ -102,7 +104,7 @@ class Activation:
 
 
 SIGMOID = Activation("sigmoid", sigmoid, sigmoid_prime)
-RELU = Activation("relu", relu, relu_prime, init_scale=lambda n: np.sqrt(2.0 / n))
+RELU = Activation("relu", relu, relu_prime, init_scale=lambda n: np.sqrt(2.0 / n), bounded=False)
 SOFTMAX = Activation("softmax", softmax, None, softmax_backward, log_softmax, _softmax_score_backward,
                      sums_to_one=True)
 

@@ -34,6 +34,7 @@ from matplotlib.patches import Circle, Rectangle
 from matplotlib.ticker import PercentFormatter
 
 from . import inspect
+from .activations import get_activation
 from .errors import ConfigError, ModelFileError
 from .network import Network
 
@@ -273,35 +274,9 @@ def plot_network(net: Network | str | os.PathLike[str], image: np.ndarray, label
         positions.append({int(i): (5.5 + 3.0 * (l - 1), y) for i, y in zip(state.shown[l - 1], ys)})
         radius.append(min(0.24, 0.42 * spacing))
 
-    for l, (src, tgt, w) in enumerate(state.edges):
-        if not len(src):  # e.g. a blank image: no pixel adds anything to any neuron
-            continue
-        start = pixel_xy(src) if l == 0 else np.array([positions[l - 1][int(s)] for s in src])
-        end = np.array([positions[l][int(t)] for t in tgt])
-        strength = np.abs(w * state.activations[l][src])
-        rel = strength / strength.max()
-        colors = [(*_rgb(BLUE if wi > 0 else RED), 0.25 + 0.7 * r) for wi, r in zip(w, rel)]
-        segments = list(np.stack([start, end], axis=1))  # one ((x0, y0), (x1, y1)) per connection
-        ax.add_collection(LineCollection(segments, colors=colors, linewidths=0.4 + 1.6 * rel, zorder=1))
+    _draw_connections(ax, state, positions, pixel_xy)
 
-    grey = colormaps[DIGIT_CMAP]
-    for l in range(1, L + 1):
-        a = state.activations[l]
-        output = l == L
-        relu_layer = not output and net.activation == "relu"
-        scale = float(a.max()) if relu_layer and a.max() > 0 else 1.0
-        for i, (px, py) in positions[l - 1].items():
-            c = Circle((px, py), radius[l - 1], facecolor=grey(min(a[i] / scale, 1.0)),
-                       edgecolor=HIGHLIGHT if output and i == guess else "0.55",
-                       linewidth=2.2 if output and i == guess else 0.8, zorder=3)
-            c.set_gid(f"neuron-{l}-{i}")
-            ax.add_patch(c)
-        n, k = len(state.shown[l - 1]), len(a)
-        caption = "output" if output else f"layer {l}"
-        caption += f"\n{k} neurons" if n == k else f"\nthe {n} most active\nof {k} shown"
-        if relu_layer:
-            caption += f"\nbrightness a/{scale:.2g}"
-        ax.text(5.5 + 3.0 * (l - 1), -5.0, caption, color="white", ha="center", va="top", fontsize=9)
+    _draw_neurons(ax, net, state, positions, radius, guess)
 
     # The output neurons' labels: class name and activation, the guess highlighted.
     for i, (px, py) in positions[-1].items():
@@ -318,6 +293,45 @@ def plot_network(net: Network | str | os.PathLike[str], image: np.ndarray, label
     ax.text(-0.3, -6.6, f"lines: each neuron's {per_neuron} strongest inputs for this image (largest |w a|);"
             " blue: weight > 0, red: weight < 0", color="0.8", fontsize=8, va="bottom")
     return fig
+
+
+def _draw_connections(ax: Any, state: inspect.NetworkState, positions: list[dict[int, tuple[float, float]]],
+                      pixel_xy: Any) -> None:
+    """The network picture's lines: each drawn neuron's strongest inputs, blue > 0, red < 0."""
+    for l, (src, tgt, w) in enumerate(state.edges):
+        if not len(src):  # e.g. a blank image: no pixel adds anything to any neuron
+            continue
+        start = pixel_xy(src) if l == 0 else np.array([positions[l - 1][int(s)] for s in src])
+        end = np.array([positions[l][int(t)] for t in tgt])
+        strength = np.abs(w * state.activations[l][src])
+        rel = strength / strength.max()
+        colors = [(*_rgb(BLUE if wi > 0 else RED), 0.25 + 0.7 * r) for wi, r in zip(w, rel)]
+        segments = list(np.stack([start, end], axis=1))  # one ((x0, y0), (x1, y1)) per connection
+        ax.add_collection(LineCollection(segments, colors=colors, linewidths=0.4 + 1.6 * rel, zorder=1))
+
+
+def _draw_neurons(ax: Any, net: Network, state: inspect.NetworkState, positions: list[dict[int, tuple[float, float]]],
+                  radius: list[float], guess: int) -> None:
+    """The network picture's neurons, lit by their activations, and each layer's caption."""
+    L = len(net.W)
+    grey = colormaps[DIGIT_CMAP]
+    for l in range(1, L + 1):
+        a = state.activations[l]
+        output = l == L
+        relu_layer = not output and not get_activation(net.activation).bounded
+        scale = float(a.max()) if relu_layer and a.max() > 0 else 1.0
+        for i, (px, py) in positions[l - 1].items():
+            c = Circle((px, py), radius[l - 1], facecolor=grey(min(a[i] / scale, 1.0)),
+                       edgecolor=HIGHLIGHT if output and i == guess else "0.55",
+                       linewidth=2.2 if output and i == guess else 0.8, zorder=3)
+            c.set_gid(f"neuron-{l}-{i}")
+            ax.add_patch(c)
+        n, k = len(state.shown[l - 1]), len(a)
+        caption = "output" if output else f"layer {l}"
+        caption += f"\n{k} neurons" if n == k else f"\nthe {n} most active\nof {k} shown"
+        if relu_layer:
+            caption += f"\nbrightness a/{scale:.2g}"
+        ax.text(5.5 + 3.0 * (l - 1), -5.0, caption, color="white", ha="center", va="top", fontsize=9)
 
 
 # -- 5. noise ---------------------------------------------------------------------------------------

@@ -70,14 +70,7 @@ def fit(
     X = _training_images(net, X)
     Y = checks.one_hot(net, y, len(X))
     labels = np.argmax(Y, axis=1)
-    if validation_data is not None:
-        try:
-            Xv, yv = validation_data
-        except (TypeError, ValueError):
-            raise ConfigError("validation_data must be a pair (X_test, y_test) of images and labels, got "
-                              f"a {type(validation_data).__name__} that is not one") from None
-        Xv, _ = checks.images(net, Xv)
-        yv = checks.labels(net, yv, len(Xv))
+    validation = _validation(net, validation_data)
     opt = optimizer or SGD(settings.learning_rate)
     opt.configure(settings)
     opt.init_state(net)
@@ -99,23 +92,13 @@ def fit(
             with np.errstate(over="ignore", invalid="ignore"):
                 total = run(net, X, Y, order, settings.batch_size, opt, progress)
             train_cost = total / len(X)
-            finite = bool(np.isfinite(train_cost)) and all(np.isfinite(W).all() for W in net.W) and all(
-                np.isfinite(b).all() for b in net.b)
-            if not finite:
+            if not _finite(net, train_cost):
                 _restore(net, opt, saved)
                 raise TrainingDiverged(
                     f"training diverged in epoch {epoch + 1}: the cost or a weight became NaN or infinite "
                     f"with learning rate {opt.learning_rate:g}; the network is kept as it was after epoch "
                     f"{epoch}. Try a smaller learning rate, such as {opt.learning_rate / 10:g}.")
-            record: dict[str, Any] = {
-                "epoch": epoch + 1,
-                "learning_rate": opt.learning_rate,
-                "train_cost": float(train_cost),
-                "train_accuracy": judge(net, fast.predict_proba(net, X), labels).accuracy,
-            }
-            if validation_data is not None:
-                test = evaluate(net, Xv, yv)
-                record["test_cost"], record["test_accuracy"] = test.cost, test.accuracy
+            record = _record(net, epoch, opt.learning_rate, train_cost, X, labels, validation)
             record["seconds"] = time.perf_counter() - started
             # Inside the try: an interrupt between the last step and this line must not leave the
             # weights of epoch + 1 with the history of epoch (a checkpoint would then not resume exactly).
@@ -126,6 +109,39 @@ def fit(
         if callback is not None and callback(record) is True:
             break
     return net.history
+
+
+def _finite(net: Network, train_cost: float) -> bool:
+    """Whether the epoch's cost and every weight and bias are finite numbers."""
+    return bool(np.isfinite(train_cost)) and all(np.isfinite(p).all() for p in net.W + net.b)
+
+
+def _record(net: Network, epoch: int, learning_rate: float, train_cost: float, X: np.ndarray,
+            labels: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+    """The history's record of epoch ``epoch`` (0 first): its rate, cost and accuracies."""
+    record: dict[str, Any] = {
+        "epoch": epoch + 1,
+        "learning_rate": learning_rate,
+        "train_cost": float(train_cost),
+        "train_accuracy": judge(net, fast.predict_proba(net, X), labels).accuracy,
+    }
+    if validation is not None:
+        test = evaluate(net, *validation)
+        record["test_cost"], record["test_accuracy"] = test.cost, test.accuracy
+    return record
+
+
+def _validation(net: Network, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """validation_data checked: (images as brightnesses, labels), or None."""
+    if validation_data is None:
+        return None
+    try:
+        Xv, yv = validation_data
+    except (TypeError, ValueError):
+        raise ConfigError("validation_data must be a pair (X_test, y_test) of images and labels, got "
+                          f"a {type(validation_data).__name__} that is not one") from None
+    Xv, _ = checks.images(net, Xv)
+    return Xv, checks.labels(net, yv, len(Xv))
 
 
 def _restore(net: Network, opt: SGD, saved: tuple) -> None:

@@ -77,46 +77,42 @@ def _check_out(path: Path) -> None:
         raise ConfigError(f"--out {path}: the directory {parent} does not exist; create it first")
 
 
-def _checkpoint_path(out: Path, given: str | None) -> Path:
-    if given:
-        return Path(given)
+def _checkpoint_path(out: Path, given: str | None, resumed: str | None = None) -> Path:
+    if given or resumed:
+        return Path(given or resumed)  # type: ignore[arg-type]
     name = out.name[:-4] if out.name.endswith(".npz") else out.name
     return out.with_name(name + ".checkpoint.npz")
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+def _start(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+    """The run's settings (a plain dict, as checkpoints keep them), and the network and optimiser
+    of the run being resumed (None, None for a new run)."""
+    from ..checkpoint import load_checkpoint
+    from ..errors import ConfigError
 
-    from .. import data
-    from ..checkpoint import load_checkpoint, save_checkpoint
-    from ..errors import ConfigError, TrainingDiverged
-    from ..network import Network
-    from ..optimizer import SGD
-    from ..settings import TrainingSettings
-    from ..training import fit
-
-    out = Path(args.out)
-    _check_out(out)
-    ckpt_path = _checkpoint_path(out, args.checkpoint)
-
-    net: Network | None = None
-    opt: SGD | None = None
     if args.resume:
         net, opt, settings = load_checkpoint(args.resume)
-        ckpt_path = Path(args.checkpoint or args.resume)
         print(f"resuming {args.resume} after epoch {len(net.history)} of {settings['epochs']}")
     else:
+        net, opt = None, None
         settings = {k: getattr(args, k) for k in DEFAULTS}
         settings["hidden"] = list(settings["hidden"])
         settings["data"] = args.data
         settings["limit"] = args.limit
         settings["engine"] = args.engine or "auto"
-    # The engines agree to rounding, not bit for bit: a resumed run keeps its engine unless told otherwise.
-    engine = args.engine or settings.get("engine", "auto")
-    training = TrainingSettings.from_dict(settings)
-    epochs = training.epochs
     if settings.get("limit") is not None and settings["limit"] < 1:
         raise ConfigError(f"--limit must be >= 1, got {settings['limit']}")
+    return net, opt, settings
+
+
+def _data_and_network(args: argparse.Namespace, settings: dict[str, Any], training: Any, net: Any, opt: Any
+                      ) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The training and test images, and the network and optimiser: new, or the resumed run's
+    (whose sizes must fit the data)."""
+    from .. import data
+    from ..errors import ConfigError
+    from ..network import Network
+    from ..optimizer import SGD
 
     X, y = data.load_mnist_uint8("train", data_dir=settings["data"])
     X_test, y_test = data.load_mnist("test", data_dir=settings["data"])
@@ -133,7 +129,27 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"training {'-'.join(map(str, net.sizes))} {net.activation} network, {net.cost_name} cost, "
           f"{len(X):,} images, {training.describe()}")
+    return X, y, X_test, y_test, net, opt
 
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..checkpoint import save_checkpoint
+    from ..errors import TrainingDiverged
+    from ..settings import TrainingSettings
+    from ..training import fit
+
+    out = Path(args.out)
+    _check_out(out)
+    ckpt_path = _checkpoint_path(out, args.checkpoint, args.resume)
+    net, opt, settings = _start(args)
+    # The engines agree to rounding, not bit for bit: a resumed run keeps its engine unless told otherwise.
+    engine = args.engine or settings.get("engine", "auto")
+    training = TrainingSettings.from_dict(settings)
+    epochs = training.epochs
+
+    X, y, X_test, y_test, net, opt = _data_and_network(args, settings, training, net, opt)
     bar = None
     quiet = args.quiet or not sys.stderr.isatty()
 
