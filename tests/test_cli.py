@@ -24,6 +24,7 @@ def default_model(tmp_path_factory):
     return out, proc.stdout
 
 
+@pytest.mark.slow  # trains the default network in a fresh process (module fixture)
 def test_default_training_is_the_lesson_network_and_reaches_95_percent(default_model):
     out, stdout = default_model
     net = Network.load(out)
@@ -37,6 +38,7 @@ def test_default_training_is_the_lesson_network_and_reaches_95_percent(default_m
     np.testing.assert_allclose(accuracy, net.history[-1]["test_accuracy"])
 
 
+@pytest.mark.slow  # trains the default network in a fresh process (module fixture)
 def test_evaluate_prints_accuracy_and_per_digit(default_model, capsys):
     out, _ = default_model
     assert main(["evaluate", str(out), "--json"]) == 0
@@ -48,6 +50,7 @@ def test_evaluate_prints_accuracy_and_per_digit(default_model, capsys):
     np.testing.assert_allclose(per_digit / 10000, result["accuracy"])
 
 
+@pytest.mark.slow  # trains the default network in a fresh process (module fixture)
 def test_predict_reads_images_as_a_person_saves_them(default_model, tmp_path, capsys):
     out, _ = default_model
     X, y = data.load_mnist("test")
@@ -65,6 +68,7 @@ def test_predict_reads_images_as_a_person_saves_them(default_model, tmp_path, ca
     assert all(len(r["activations"]) == 10 for r in results)
 
 
+@pytest.mark.slow  # trains the default network in a fresh process (module fixture)
 def test_bad_input_is_one_clear_line_and_nothing_is_overwritten(default_model, tmp_path, capsys):
     out, _ = default_model
     before = out.read_bytes()
@@ -95,6 +99,7 @@ def test_unknown_activation_or_cost_is_refused_by_the_parser(capsys):
     assert "tanh" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_module_entry_point_shows_every_command():
     proc = subprocess.run([sys.executable, "-m", "digitnet", "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0

@@ -19,6 +19,7 @@ DIVERGING = ["train", "--limit", "2000", "--epochs", "3", "--learning-rate", "1e
              "--cost", "cross-entropy", "--quiet"]
 
 
+@pytest.mark.slow
 def test_a_huge_learning_rate_exits_1_naming_it_and_saves_the_last_finite_model(tmp_path: Path) -> None:
     out = tmp_path / "model.npz"
     done = subprocess.run([sys.executable, "-m", "digitnet", *DIVERGING, "--out", str(out)],

@@ -333,6 +333,7 @@ def test_order_outside_the_data_is_refused():
 
 # -- a read-only install ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_read_only_install_trains_without_a_cache(tmp_path):
     """Numba's cache=True needs a writable __pycache__ or cache directory; without one, digitnet still
     trains (compiling at start-up) instead of failing at import."""

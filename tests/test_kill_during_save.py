@@ -31,6 +31,8 @@ WRITER = f"""
 import sys
 from digitnet import Network
 
+pytestmark = pytest.mark.slow  # starts processes and kills them
+
 path, marker = sys.argv[1], int(sys.argv[2])
 net = Network({SIZES}, seed=0)
 print("ready", flush=True)

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from figures import record  # type: ignore[import-not-found]  # tests/figures.py
+
+pytestmark = pytest.mark.slow  # starts the server and a load test in processes
 
 SCRIPT = Path(__file__).parent.parent / "benchmarks" / "load_test.py"
 

@@ -55,6 +55,7 @@ def uninterrupted_numpy(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_after_the_first_epoch_saves_a_checkpoint_that_resumes_to_the_same_bytes(
         tmp_path: Path, uninterrupted_numpy: bytes, sig: signal.Signals) -> None:
@@ -253,6 +254,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_a_second_ctrl_c_or_kill_while_the_checkpoint_is_written_does_not_lose_it(tmp_path: Path) -> None:
     ckpt = tmp_path / "c.npz"
     done = subprocess.run([sys.executable, "-c", SECOND_SIGNAL, *TRAIN, "--out", str(tmp_path / "m.npz"),

@@ -28,6 +28,8 @@ from digitnet import Network
 from digitnet.web.app import create_app
 from digitnet.web.server import BackgroundServer
 
+pytestmark = pytest.mark.browser  # drives the page in headless Chromium
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
