@@ -15,6 +15,7 @@ import datetime
 import json
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "predict.json"))
     args = parser.parse_args()
 
-    import digitnet
     from bench_training import machine
+
+    import digitnet
     from digitnet import engine
 
     net = digitnet.Network((784, 16, 16, 10), seed=0)
@@ -49,9 +51,9 @@ def main() -> None:
         np.testing.assert_allclose(engine._predict_proba_numpy(net, Xm), engine._predict_proba_numba(net, Xm),
                                    rtol=1e-4, atol=1e-6)  # the same answer, and the kernel compiled
         row = {"images": m,
-               "numpy_ms": median_ms(lambda: engine._predict_proba_numpy(net, Xm), repeats),
-               "engine_ms": median_ms(lambda: engine._predict_proba_numba(net, Xm), repeats),
-               "predict_proba_ms": median_ms(lambda: net.predict_proba(Xm), repeats)}
+               "numpy_ms": median_ms(partial(engine._predict_proba_numpy, net, Xm), repeats),
+               "engine_ms": median_ms(partial(engine._predict_proba_numba, net, Xm), repeats),
+               "predict_proba_ms": median_ms(partial(net.predict_proba, Xm), repeats)}
         rows.append(row)
         print(f"{m:>6} images: numpy {row['numpy_ms']:.3f} ms, engine {row['engine_ms']:.3f} ms, "
               f"Network.predict_proba {row['predict_proba_ms']:.3f} ms")

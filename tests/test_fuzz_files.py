@@ -38,6 +38,8 @@ from digitnet.model_file import header_of
 from digitnet.training import SGD
 from figures import record  # type: ignore[import-not-found]  # tests/figures.py
 
+pytestmark = pytest.mark.slow  # fuzzes long
+
 EXAMPLES = int(os.environ.get("DIGITNET_FUZZ_EXAMPLES", "0"))
 CASES: Counter[str] = Counter()
 

@@ -24,14 +24,14 @@ import pytest
 from digitnet import Network
 from figures import record  # type: ignore[import-not-found]  # tests/figures.py
 
+pytestmark = pytest.mark.slow  # starts processes and kills them
+
 SIZES = tuple(int(s) for s in os.environ.get("DIGITNET_KILL_SIZES", "784,1000,1000,10").split(","))
 ROUNDS = int(os.environ.get("DIGITNET_KILL_ROUNDS", "20"))
 
 WRITER = f"""
 import sys
 from digitnet import Network
-
-pytestmark = pytest.mark.slow  # starts processes and kills them
 
 path, marker = sys.argv[1], int(sys.argv[2])
 net = Network({SIZES}, seed=0)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the notebooks, which train for real
+
 
 def _require(name: str):
     """The optional module ``name``; in CI (CI=true) its absence is a failure, locally a visible skip."""

@@ -109,6 +109,7 @@ def test_reads_pixels_as_given_so_scale_them_first(mnist):
     np.testing.assert_allclose(clf.predict_proba(pixels), as_given / as_given.sum(axis=1, keepdims=True), rtol=1e-6)
 
 
+@pytest.mark.slow  # trains for real
 def test_the_pipeline_example_runs_on_a_small_subset(capsys):
     spec = importlib.util.spec_from_file_location("sklearn_pipeline", EXAMPLES / "sklearn_pipeline.py")
     example = importlib.util.module_from_spec(spec)

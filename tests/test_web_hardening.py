@@ -104,6 +104,7 @@ API_APP = make_app(API_OUTPUT)
 schema = schemathesis.openapi.from_asgi("/openapi.json", API_APP)
 
 
+@pytest.mark.slow  # fuzzes every operation
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

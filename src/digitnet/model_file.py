@@ -24,16 +24,18 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .checks import MAX_PARAMETERS, n_parameters
 from .errors import DigitNetError, ModelFileError
+from .netlike import NetworkLike
 
-if TYPE_CHECKING:  # only for the types: model files sit below the network, which calls them
-    from .network import Network
+N = TypeVar("N", bound=NetworkLike)
+
 
 FORMAT = "digitnet-model"
 VERSION = 1
@@ -46,7 +48,7 @@ _MAX_DEFLATE_RATIO = 1032
 _UNSAVED = ("seconds",)
 
 
-def header_of(net: Network) -> dict[str, Any]:
+def header_of(net: NetworkLike) -> dict[str, Any]:
     """The JSON header describing ``net``."""
     return {
         "format": FORMAT,
@@ -118,7 +120,7 @@ def _remove_stale_temporaries(directory: Path, name: str) -> None:
             pass
 
 
-def save(net: Network, path: str | os.PathLike) -> None:
+def save(net: NetworkLike, path: str | os.PathLike) -> None:
     """Write ``net`` to ``path`` atomically (see the module docstring)."""
     arrays: dict[str, np.ndarray] = {}
     for l, (W, b) in enumerate(zip(net.W, net.b)):
@@ -245,8 +247,9 @@ def read_array(path: str | os.PathLike, zf: zipfile.ZipFile, name: str, shape: t
     return a
 
 
-def load(path: str | os.PathLike, network: type[Network]) -> Network:
-    """Read and check a model file written by ``save``; returns the ``network`` class's instance."""
+def load(path: str | os.PathLike, network: Callable[..., N]) -> N:
+    """Read and check a model file written by ``save``; returns the network, built by ``network``
+    (the Network class) from the header's sizes, activation, cost, seed and dtype."""
     header, zf = read_archive(path)
     with zf:
         version = header.get("version")

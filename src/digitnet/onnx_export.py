@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from .costs import get_cost
 from .errors import DigitNetError, ModelFileError
-
-if TYPE_CHECKING:
-    from .network import Network
+from .netlike import NetworkLike
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
@@ -48,7 +47,7 @@ def _onnx() -> Any:
     return onnx
 
 
-def to_model(net: Network) -> Any:
+def to_model(net: NetworkLike) -> Any:
     """The ONNX ModelProto of ``net``: per layer a Gemm (z = a W^T + b) and its activation."""
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
@@ -99,13 +98,13 @@ def to_model(net: Network) -> Any:
         "sizes": json.dumps(list(net.sizes)),
         "activation": net.activation,
         "cost": net.cost_name,
-        "output_activation": net.cost_function.output_name,
+        "output_activation": get_cost(net.cost_name).output_name,
     })
     onnx.checker.check_model(model)
     return model
 
 
-def export(net: Network, path: str | os.PathLike[str]) -> Path:
+def export(net: NetworkLike, path: str | os.PathLike[str]) -> Path:
     """Write ``net`` as an ONNX model to ``path``; returns the path written."""
     onnx = _onnx()
     path = Path(path)

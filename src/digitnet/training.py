@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -23,17 +23,15 @@ from . import checks
 from . import engine as fast
 from .errors import ConfigError, ShapeError, TrainingDiverged
 from .evaluation import evaluate, judge
+from .netlike import NetworkLike
 from .optimizer import SGD, sgd_batches
 from .settings import TrainingSettings
-
-if TYPE_CHECKING:
-    from .network import Network
 
 __all__ = ["fit", "SGD", "sgd_batches", "TrainingSettings"]
 
 
 def fit(
-    net: Network,
+    net: NetworkLike,
     X: np.ndarray,
     y: np.ndarray,
     settings: TrainingSettings | None = None,
@@ -111,12 +109,12 @@ def fit(
     return net.history
 
 
-def _finite(net: Network, train_cost: float) -> bool:
+def _finite(net: NetworkLike, train_cost: float) -> bool:
     """Whether the epoch's cost and every weight and bias are finite numbers."""
     return bool(np.isfinite(train_cost)) and all(np.isfinite(p).all() for p in net.W + net.b)
 
 
-def _record(net: Network, epoch: int, learning_rate: float, train_cost: float, X: np.ndarray,
+def _record(net: NetworkLike, epoch: int, learning_rate: float, train_cost: float, X: np.ndarray,
             labels: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
     """The history's record of epoch ``epoch`` (0 first): its rate, cost and accuracies."""
     record: dict[str, Any] = {
@@ -131,7 +129,7 @@ def _record(net: Network, epoch: int, learning_rate: float, train_cost: float, X
     return record
 
 
-def _validation(net: Network, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+def _validation(net: NetworkLike, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """validation_data checked: (images as brightnesses, labels), or None."""
     if validation_data is None:
         return None
@@ -144,14 +142,14 @@ def _validation(net: Network, validation_data: Any) -> tuple[np.ndarray, np.ndar
     return Xv, checks.labels(net, yv, len(Xv))
 
 
-def _restore(net: Network, opt: SGD, saved: tuple) -> None:
+def _restore(net: NetworkLike, opt: SGD, saved: tuple) -> None:
     """Put back the state of the start of an epoch: weights, velocities, random state, history."""
     net.W[:], net.b[:], opt.vW[:], opt.vb[:] = saved[0], saved[1], saved[2], saved[3]
     net.rng.bit_generator.state = saved[4]
     del net.history[saved[5]:]
 
 
-def _training_images(net: Network, X: Any) -> np.ndarray:
+def _training_images(net: NetworkLike, X: Any) -> np.ndarray:
     X = np.asarray(X)
     if X.dtype == np.uint8:
         if X.ndim != 2 or X.shape[1] != net.sizes[0]:
