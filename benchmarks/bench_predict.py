@@ -46,7 +46,7 @@ def main() -> None:
     net = digitnet.Network((784, 16, 16, 10), seed=0)
     X, _ = digitnet.data.load_mnist_uint8("test")
     rows: list[dict[str, Any]] = []
-    for m, repeats in ((1, 2000), (len(X), 30)):
+    for m, repeats in ((1, 5000), (len(X), 200)):
         Xm = X[:m]
         np.testing.assert_allclose(engine._predict_proba_numpy(net, Xm), engine._predict_proba_numba(net, Xm),
                                    rtol=1e-4, atol=1e-6)  # the same answer, and the kernel compiled

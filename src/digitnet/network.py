@@ -128,8 +128,8 @@ class Network:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """The output layer's activations, (m, 10) for (m, 784) images or (10,) for one.
 
-        Many images go through the compiled engine (several times faster for the 10,000 test images, see
-        benchmarks/bench_predict.py), a few through ``feedforward``.
+        Many images go through the compiled engine (faster for the 10,000 test images, slower for
+        one: see benchmarks/bench_predict.py), a few through ``feedforward``.
         """
         X, single = checks.images(self, X, keep_uint8=True)
         a = engine.predict_proba(self, X)

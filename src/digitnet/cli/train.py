@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..activations import ACTIVATIONS
+from ..costs import COSTS
 from ._common import add_data_option, int_list
 
 # The defaults: the lesson's network, with the settings that train it best here (see README).
@@ -40,9 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--hidden", type=int_list, default=d["hidden"], metavar="SIZES",
                    help="hidden layer sizes, e.g. 16,16 or 100 (input and output sizes come from the data)")
-    p.add_argument("--activation", choices=["sigmoid", "relu"], default=d["activation"],
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default=d["activation"],
                    help="hidden layers' activation")
-    p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default=d["cost"],
+    p.add_argument("--cost", choices=list(COSTS), default=d["cost"],
                    help="quadratic (sigmoid outputs, the lesson's) or cross-entropy (softmax outputs)")
     p.add_argument("--epochs", type=int, default=d["epochs"], help="passes over the training data")
     p.add_argument("--batch-size", type=int, default=d["batch_size"], help="examples per mini-batch")
