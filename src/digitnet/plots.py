@@ -35,6 +35,7 @@ from matplotlib.ticker import PercentFormatter
 
 from . import inspect
 from .activations import get_activation
+from .checks import brightness
 from .errors import ConfigError, ModelFileError
 from .network import Network
 
@@ -236,9 +237,7 @@ def plot_network(net: Network | str | os.PathLike[str], image: np.ndarray, label
     """
     net = load_network(net)
     names = _names(net, class_names)
-    x = np.asarray(image)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255
+    x = brightness(np.asarray(image), np.float32)
     state = inspect.network_state(net, x, max_neurons=max_neurons, per_neuron=per_neuron)
     side = inspect.image_side(net)
     L = len(net.W)

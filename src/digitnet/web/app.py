@@ -44,6 +44,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from ..checks import brightness
 from ..errors import ConfigError, DigitNetError
 from ..network import Network
 from . import explain
@@ -269,7 +270,7 @@ def create_app(
         i = int(rng.integers(len(X))) if index is None else index
         if i >= len(X):
             raise HTTPException(404, f"there are only {len(X)} test images; index must be below {len(X)}")
-        x = X[i].astype(np.float32) / 255 if X.dtype == np.uint8 else X[i]
+        x = brightness(X[i], np.float32)
         return {**explain.forward(net, x), "model_version": served.version, "index": i, "label": int(y[i])}
 
     @app.post("/api/neuron", response_model=NeuronResponse, responses=NOT_READY | NOT_FOUND | BODY_ERRORS,
