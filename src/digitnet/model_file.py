@@ -22,14 +22,14 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 
+from .atomic_file import atomic_write
 from .checks import MAX_PARAMETERS, n_parameters
 from .errors import DigitNetError, ModelFileError
 from .netlike import NetworkLike
@@ -73,28 +73,21 @@ def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[
     _remove_stale_temporaries(directory, path.name)
     # The temporary file's name carries our process id, so a later save can tell it was left by
     # a process that was killed (SIGKILL, power cut) and remove it.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                info = zipfile.ZipInfo("header.json", date_time=_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, json.dumps(header, sort_keys=True, allow_nan=False).encode())
-                for name, a in arrays.items():
-                    buf = io.BytesIO()
-                    np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
-                    info = zipfile.ZipInfo(f"{name}.npy", date_time=_DATE)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    zf.writestr(info, buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda f: _write_zip(f, header, arrays), durable=True)
+
+
+def _write_zip(f: BinaryIO, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """header.json and one .npy per array, deflated, with a fixed date (same content, same bytes)."""
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        info = zipfile.ZipInfo("header.json", date_time=_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, json.dumps(header, sort_keys=True, allow_nan=False).encode())
+        for name, a in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())
 
 
 def _remove_stale_temporaries(directory: Path, name: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitnet.data._files import atomic_write
+from digitnet.atomic_file import atomic_write
 from digitnet.data.idx import GZIP_MAGIC, read_idx, read_idx_header
 
 CACHE_FORMAT = "idx-v1"  # bump if the layout of cached arrays ever changes

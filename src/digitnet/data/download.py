@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from digitnet.data._files import atomic_write
+from digitnet.atomic_file import atomic_write
 from digitnet.data.cache import cache_dir
 from digitnet.data.mnist import _bundled_digests
 from digitnet.errors import ConfigError, DataError, DownloadError

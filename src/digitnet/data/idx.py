@@ -34,7 +34,7 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from digitnet.data._files import atomic_write
+from digitnet.atomic_file import atomic_write
 from digitnet.errors import DataError
 
 # IDX type code -> NumPy dtype as stored in the file (big-endian).
