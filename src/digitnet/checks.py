@@ -61,6 +61,19 @@ def examples(net: Any, X: Any, Y: Any, keep_uint8: bool = False) -> tuple[np.nda
     return X, one_hot(net, Y, len(X)), single
 
 
+def training_images(net: Any, X: Any) -> np.ndarray:
+    """Training images (m, n), m >= 1: uint8 kept as stored (the engine reads them so), floats checked."""
+    X = np.asarray(X)
+    if X.dtype == np.uint8:
+        if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+            raise ShapeError(f"expected images of shape (m, {net.sizes[0]}), got {X.shape}")
+    else:
+        X = images(net, X)[0]
+    if len(X) == 0:
+        raise ShapeError(f"no training images: X has shape {X.shape}; give at least one image to train on")
+    return X
+
+
 def labels(net: Any, y: Any, m: int) -> np.ndarray:
     """y as m integer labels 0..k-1 (one-hot rows are turned into their index)."""
     y = np.asarray(y)

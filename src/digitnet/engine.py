@@ -24,8 +24,7 @@ import numpy as np
 from .checks import brightness
 from .errors import ConfigError
 from .optimizer import sgd_batches
-
-ENGINES = ("auto", "numba", "numpy")
+from .settings import ENGINES
 
 # Below this many images, predict with NumPy; below PARALLEL_MIN_IMAGES, on one thread.
 COMPILED_MIN_IMAGES = 64

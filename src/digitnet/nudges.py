@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .errors import ConfigError
 from .network import Network
 
@@ -93,7 +94,7 @@ def nudges(net: Network, X: np.ndarray, y: np.ndarray, param: Parameter) -> Nudg
 
     The average is -1 times the entry of ``net.gradients(X, y)`` for ``param``.
     """
-    X, Y, _ = net._check_examples(X, y)
+    X, Y, _ = checks.examples(net, X, y)
     deltas, activations = example_deltas(net, X, Y)
     d = deltas[param.layer][:, param.row]  # (m,): dC_k/dz of the parameter's neuron
     grad = d * activations[param.layer][:, param.col] if param.kind == "W" else d  # (m,): dC_k/dw

@@ -29,12 +29,13 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
 from . import engine as fast
 from .errors import ConfigError, DataError, DigitNetError, ModelFileError
 from .model_file import read_archive, read_array, write_archive
 from .network import Network
+from .optimizer import SGD
 from .stepper import Settings, Stepper
-from .training import SGD, _training_images
 
 FORMAT = "digitnet-recording"
 VERSION = 1
@@ -166,8 +167,8 @@ class Recording:
 
     def check_data(self, net: Network, X: np.ndarray, y: np.ndarray) -> None:
         """A DataError unless X, y are the images and labels the run was recorded on."""
-        X = _training_images(net, X)  # as the Stepper holds them, so as they were fingerprinted
-        labels = net._check_labels(y, len(X))
+        X = checks.training_images(net, X)  # as the Stepper holds them, so as they were fingerprinted
+        labels = checks.labels(net, y, len(X))
         if len(X) != self.data["images"] or fingerprint(X, labels) != self.data["sha256"]:
             raise DataError(f"these {len(X)} training images are not the {self.data['images']} the run was recorded "
                             "on (their fingerprint differs); replay it with the same data and limit")

@@ -14,6 +14,9 @@ from typing import Any
 from . import checks
 from .errors import ConfigError
 
+ENGINES = ("auto", "numba", "numpy")
+OPTIONAL = ("engine",)  # settings that checkpoints written before them do not hold
+
 
 @dataclass(frozen=True)
 class TrainingSettings:
@@ -22,7 +25,7 @@ class TrainingSettings:
     epochs: passes over the training data. batch_size: examples per mini-batch (one step each).
     learning_rate: eta in W -= eta dW. momentum: mu in v = mu v - eta dW; W += v (0 = plain SGD).
     weight_decay: lambda of the L2 penalty lambda/2 |W|^2. learning_rate_decay: eta is multiplied
-    by this after every epoch.
+    by this after every epoch. engine: "auto", "numba" (compiled) or "numpy" (the reference).
     """
 
     epochs: int = 30
@@ -31,6 +34,7 @@ class TrainingSettings:
     momentum: float = 0.0
     weight_decay: float = 0.0
     learning_rate_decay: float = 1.0
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: the checked values replace the given ones once, here
@@ -46,19 +50,24 @@ class TrainingSettings:
         decay = checks.number(self.learning_rate_decay, "learning rate decay")
         if not 0.0 < decay <= 1.0:
             raise ConfigError(f"learning rate decay must be in (0, 1], got {self.learning_rate_decay!r}")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
         set_(self, "momentum", mu)
         set_(self, "weight_decay", lam)
         set_(self, "learning_rate_decay", decay)
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as a plain dict (JSON-ready), as checkpoints store them."""
+        """The settings as a plain dict (JSON-ready), as checkpoints and recordings store them."""
         return asdict(self)
+
+    as_dict = to_dict
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], partial: bool = False) -> TrainingSettings:
         """Settings from a dict such as a checkpoint's; keys that are not settings are ignored. A
         missing setting is a KeyError (a damaged checkpoint says so), or with ``partial`` its default."""
-        return cls(**{f.name: d[f.name] for f in fields(cls) if not partial or f.name in d})
+        needed = [f.name for f in fields(cls) if f.name in d or not (partial or f.name in OPTIONAL)]
+        return cls(**{name: d[name] for name in needed})
 
     def replace(self, **changes: Any) -> TrainingSettings:
         """A copy with ``changes``, checked again."""

@@ -13,41 +13,19 @@ Step numbers count mini-batches from the start of training: step s of epoch e (0
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from . import checks
 from . import engine as fast
 from .errors import ConfigError, TrainingDiverged
 from .network import Network
-from .training import SGD, _training_images, check_settings
+from .optimizer import SGD
+from .settings import TrainingSettings
 
-
-@dataclass(frozen=True)
-class Settings:
-    """What a run of SGD is made of, besides the network and the data (as in ``Network.fit``)."""
-
-    epochs: int = 30
-    batch_size: int = 10
-    learning_rate: float = 1.5
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    learning_rate_decay: float = 1.0
-    engine: str = "auto"
-
-    def __post_init__(self) -> None:
-        epochs, m, eta, mu, lam, decay = check_settings(self.epochs, self.batch_size, self.learning_rate,
-                                                        self.momentum, self.weight_decay, self.learning_rate_decay)
-        fast._resolve(self.engine)  # a ConfigError for an unknown engine, now rather than at the first step
-        for name, value in (("epochs", epochs), ("batch_size", m), ("learning_rate", eta), ("momentum", mu),
-                            ("weight_decay", lam), ("learning_rate_decay", decay)):
-            object.__setattr__(self, name, value)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
-                "momentum": self.momentum, "weight_decay": self.weight_decay,
-                "learning_rate_decay": self.learning_rate_decay, "engine": self.engine}
+# A run's settings are digitnet's one TrainingSettings (the engine among them).
+Settings = TrainingSettings
 
 
 class Stepper:
@@ -63,11 +41,12 @@ class Stepper:
                  optimizer: SGD | None = None, step: int = 0) -> None:
         self.net = net
         self.settings = settings
-        self.X = _training_images(net, X)
+        self.X = checks.training_images(net, X)
         self.Y = net.one_hot(y, len(self.X))
         self.steps_per_epoch = -(-len(self.X) // settings.batch_size)
         self.total_steps = settings.epochs * self.steps_per_epoch
-        self.opt = optimizer or SGD(settings.learning_rate, settings.momentum, settings.weight_decay)
+        self.opt = optimizer or SGD.from_settings(settings)
+        self.opt.configure(settings)
         self.opt.init_state(net)
         self._run = fast.select(settings.engine)
         self._keep: dict[str, Any] = {}  # the engine's packed weights, reused from one call to the next
@@ -118,7 +97,7 @@ class Stepper:
         i = self.step % self.steps_per_epoch
         n = min(int(steps), self.steps_per_epoch - i)
         m = self.settings.batch_size
-        self.opt.learning_rate = self.settings.learning_rate * self.settings.learning_rate_decay ** self.epoch
+        self.opt.start_epoch(self.epoch)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
             total = self._run(self.net, self.X, self.Y, order[i * m:(i + n) * m], m, self.opt, None,
                               self._keep)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .errors import ConfigError, ShapeError
 from .network import Network
 
@@ -110,7 +111,7 @@ def cost_surface(net: Network, X: np.ndarray, y: np.ndarray, directions: str = "
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 3 <= resolution <= 101:
         raise ConfigError(f"resolution must be a whole number 3..101, got {resolution!r}")
     resolution = int(resolution) | 1  # odd, so the grid goes through the current point itself
-    X, Y, _ = net._check_examples(X, y)
+    X, Y, _ = checks.examples(net, X, y)
     theta = flatten(net.W, net.b)
     P = np.asarray(path, dtype=np.float64).reshape(-1, len(theta)) if len(path) else np.zeros((0, len(theta)))
     if P.shape[1] != len(theta):

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import checks
 from . import engine as fast
-from .errors import ConfigError, ShapeError, TrainingDiverged
+from .errors import ConfigError, TrainingDiverged
 from .evaluation import evaluate, judge
 from .netlike import NetworkLike
 from .optimizer import SGD, sgd_batches
@@ -38,7 +38,7 @@ def fit(
     validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     callback: Callable[[dict[str, Any]], Any] | None = None,
     progress: Callable[[int, int], Any] | None = None,
-    engine: str = "auto",
+    engine: str | None = None,
     optimizer: SGD | None = None,
     start_epoch: int = 0,
     **setting_values: Any,
@@ -51,7 +51,8 @@ def fit(
     validation_data: (X_test, y_test), evaluated after each epoch.
     callback(record) is called after each epoch; if it returns True, training stops early.
     progress(done, total) is called as mini-batches are done within an epoch (for progress bars).
-    engine: "auto" (the compiled engine when available), "numba" or "numpy" (the reference loop).
+    engine: "auto" (the compiled engine when available), "numba" or "numpy" (the reference loop);
+    default: the settings' engine.
     optimizer, start_epoch: the state of an interrupted run, to resume it exactly.
 
     A non-finite cost or weight stops training with TrainingDiverged; the network is left as it
@@ -65,14 +66,14 @@ def fit(
         raise ConfigError(f"settings must be a TrainingSettings, got {type(settings).__name__}")
     if setting_values:
         settings = settings.replace(**setting_values)
-    X = _training_images(net, X)
+    X = checks.training_images(net, X)
     Y = checks.one_hot(net, y, len(X))
     labels = np.argmax(Y, axis=1)
     validation = _validation(net, validation_data)
     opt = optimizer or SGD(settings.learning_rate)
     opt.configure(settings)
     opt.init_state(net)
-    run = fast.select(engine)
+    run = fast.select(engine or settings.engine)
 
     for epoch in range(start_epoch, settings.epochs):
         opt.start_epoch(epoch)
@@ -147,15 +148,3 @@ def _restore(net: NetworkLike, opt: SGD, saved: tuple) -> None:
     net.W[:], net.b[:], opt.vW[:], opt.vb[:] = saved[0], saved[1], saved[2], saved[3]
     net.rng.bit_generator.state = saved[4]
     del net.history[saved[5]:]
-
-
-def _training_images(net: NetworkLike, X: Any) -> np.ndarray:
-    X = np.asarray(X)
-    if X.dtype == np.uint8:
-        if X.ndim != 2 or X.shape[1] != net.sizes[0]:
-            raise ShapeError(f"expected images of shape (m, {net.sizes[0]}), got {X.shape}")
-    else:
-        X = checks.images(net, X)[0]
-    if len(X) == 0:
-        raise ShapeError(f"no training images: X has shape {X.shape}; give at least one image to train on")
-    return X

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..engine import predict_proba
 from ..errors import DigitNetError
+from ..evaluation import evaluate, judge
 from ..network import Network
 from ..replay import Recording
 from ..stepper import Settings, Stepper
@@ -426,13 +427,11 @@ class Trainer:
                    sample: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray]) -> None:
         """The epoch's record, as Network.fit writes it; the network is as the epoch left it."""
         net = stepper.net
-        X_test, y_test = validation
-        a = predict_proba(net, X_test)
-        labels = np.argmax(stepper.Y, axis=1)
+        test = evaluate(net, *validation)
+        train = judge(net, predict_proba(net, stepper.X), np.argmax(stepper.Y, axis=1))
         record = {"epoch": stepper.epoch, "learning_rate": stepper.opt.learning_rate, "train_cost": train_cost,
-                  "train_accuracy": float(np.mean(np.argmax(predict_proba(net, stepper.X), axis=1) == labels)),
-                  "test_cost": float(np.mean(net.cost_function.fn(a, net.one_hot(y_test, len(y_test))))),
-                  "test_accuracy": float(np.mean(np.argmax(a, axis=1) == y_test)), "seconds": seconds}
+                  "train_accuracy": train.accuracy, "test_cost": test.cost, "test_accuracy": test.accuracy,
+                  "seconds": seconds}
         net.history.append(record)
         if run.recording is not None:
             run.recording.history.append({k: v for k, v in record.items() if k != "seconds"})
@@ -473,14 +472,12 @@ class Trainer:
         return False
 
     def _add_point(self, run: Run, net: Network, epoch: float, sample: tuple[np.ndarray, np.ndarray]) -> None:
-        X, y = sample
-        a = predict_proba(net, X)
-        cost = float(np.mean(net.cost_function.fn(a, net.one_hot(y, len(y)))))
-        accuracy = float(np.mean(np.argmax(a, axis=1) == y))
-        if np.isfinite(cost):
+        e = evaluate(net, *sample)
+        if np.isfinite(e.cost):
             with self._lock:
                 if not run.points or run.points[-1]["step"] != run.step:
-                    run.points.append({"epoch": round(epoch, 6), "step": run.step, "cost": cost, "accuracy": accuracy})
+                    run.points.append({"epoch": round(epoch, 6), "step": run.step, "cost": e.cost,
+                                       "accuracy": e.accuracy})
 
     def _add_weights(self, run: Run, net: Network) -> None:
         images = explain.weight_images(net)
