@@ -68,12 +68,7 @@ def example_deltas(net: Network, X: np.ndarray, Y: np.ndarray) -> tuple[list[np.
     the wish of its own example, so dC_k/dW[l][i, j] = delta[l][k, i] a[l][k, j] and dC_k/db[l][i] = delta[l][k, i].
     """
     zs, activations = net.feedforward(X)
-    delta = net.cost_function.delta(zs[-1], activations[-1], Y)  # (m, 10)
-    deltas = [delta]
-    for l in range(len(net.W) - 1, 0, -1):
-        delta = (delta @ net.W[l]) * net.sigma_prime(zs[l - 1])  # (m, k_{l-1})
-        deltas.insert(0, delta)
-    return deltas, activations
+    return net.backward(zs, net.output_delta(zs, activations, Y)), activations
 
 
 @dataclass

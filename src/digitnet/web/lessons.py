@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from ..checks import brightness
 from ..errors import DigitNetError
 from ..network import Network
 from ..nudges import nudges, parameter, ranked_gradient
@@ -169,7 +170,7 @@ def lesson_surface(body: SurfaceRequest, request: Request) -> dict:
     return {"step": run.step, "directions": s.directions, "alpha": s.alpha.tolist(), "beta": s.beta.tolist(),
             "cost": np.round(s.cost, 9).tolist(), "path": s.path.tolist(),
             "explained": s.explained if np.isfinite(s.explained) else None, "origin_cost": s.origin_cost,
-            "sample_cost": net.cost(X.astype(np.float64) / 255 if X.dtype == np.uint8 else X, y), "images": len(X)}
+            "sample_cost": net.cost(brightness(X, np.float64), y), "images": len(X)}
 
 
 # -- replay ------------------------------------------------------------------------------------------------

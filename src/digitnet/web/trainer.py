@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import brightness
 from ..engine import predict_proba
 from ..errors import DigitNetError
 from ..evaluation import evaluate, judge
@@ -489,7 +490,7 @@ class Trainer:
 
 def _floats(net: Network, X: np.ndarray) -> np.ndarray:
     """Images as the network's floats in [0, 1] (uint8 images scaled by 1/255)."""
-    return X.astype(net.dtype) / net.dtype(255) if X.dtype == np.uint8 else X
+    return brightness(X, net.dtype)
 
 
 def _has_network(run: Run) -> bool:
