@@ -192,7 +192,7 @@ def test_bad_gzip_raises_data_error(tmp_path: Path, case: str) -> None:
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such file"):
         read_idx(tmp_path / "missing.idx")
-    with pytest.raises(DataError, match="IsADirectoryError"):
+    with pytest.raises(DataError, match="is a directory"):
         read_idx(tmp_path)
     with pytest.raises(DataError, match="no such file"):
         read_idx_header(tmp_path / "missing.idx")
@@ -223,7 +223,7 @@ def test_lying_header_allocates_nothing_it_claims(tmp_path: Path, gz: bool) -> N
     path.write_bytes(gzip.compress(content) if gz else content)
 
     def read() -> None:
-        with pytest.raises(DataError, match="truncated IDX data"):
+        with pytest.raises(DataError, match="truncated IDX data|DIGITNET_MAX_INFLATION"):
             read_idx(path)
 
     assert peak_bytes_while(read) < 4 * 2**20

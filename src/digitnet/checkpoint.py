@@ -18,14 +18,14 @@ import numpy as np
 
 from .engine import ENGINES
 from .errors import ConfigError, ModelFileError
-from .model_file import header_of, read_archive, read_array, write_archive
+from .model_file import existing_model, header_of, read_archive, read_array, write_archive
 from .network import Network
 from .optimizer import SGD
 from .settings import TrainingSettings
 
 
 def save_checkpoint(path: str | os.PathLike, net: Network, opt: SGD, settings: dict[str, Any]) -> None:
-    """Write net, the optimiser state and the settings to ``path`` atomically."""
+    """Write net, the optimiser state and the settings to ``path`` atomically (only over a model file)."""
     header = header_of(net)
     header["checkpoint"] = {
         "epoch": len(net.history),
@@ -37,6 +37,7 @@ def save_checkpoint(path: str | os.PathLike, net: Network, opt: SGD, settings: d
         arrays[f"W{l}"], arrays[f"b{l}"] = W, b
     for l, (vW, vb) in enumerate(zip(opt.vW, opt.vb)):
         arrays[f"vW{l}"], arrays[f"vb{l}"] = vW, vb
+    existing_model(path)
     try:
         write_archive(path, header, arrays)
     except OSError as e:

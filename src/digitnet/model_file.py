@@ -17,7 +17,6 @@ and settings give byte-identical files.
 
 from __future__ import annotations
 
-import glob
 import io
 import json
 import os
@@ -25,13 +24,13 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import IO, Any, BinaryIO, TypeVar
 
 import numpy as np
 
-from .atomic_file import atomic_write
 from .checks import MAX_PARAMETERS, n_parameters
 from .errors import DigitNetError, ModelFileError
+from .files import atomic_write, inflation_allowed, limit, open_regular, write_target
 from .netlike import NetworkLike
 
 N = TypeVar("N", bound=NetworkLike)
@@ -40,7 +39,7 @@ N = TypeVar("N", bound=NetworkLike)
 FORMAT = "digitnet-model"
 VERSION = 1
 _DATE = (1980, 1, 1, 0, 0, 0)
-_MAX_HEADER = 16 * 1024 * 1024
+_MAX_HEADER = 4 * 1024 * 1024  # 100 epochs of history take 20 KB; a recording more
 # Deflate shrinks data at most 1032 to 1 (zlib's documented limit): a member declaring more than
 # that for its compressed size, or a compressed size larger than the file, is lying.
 _MAX_DEFLATE_RATIO = 1032
@@ -62,59 +61,53 @@ def header_of(net: NetworkLike) -> dict[str, Any]:
     }
 
 
-def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    """Write header + arrays as a zip archive at ``path``, atomically (temporary file, then rename)."""
-    path = Path(path)
-    if path.is_dir():
-        raise ModelFileError(f"cannot save to {path}: it is a directory; give a file name such as {path / 'model.npz'}")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise ModelFileError(f"cannot save to {path}: the directory {directory} does not exist")
-    _remove_stale_temporaries(directory, path.name)
-    # The temporary file's name carries our process id, so a later save can tell it was left by
-    # a process that was killed (SIGKILL, power cut) and remove it.
-    atomic_write(path, lambda f: _write_zip(f, header, arrays), durable=True)
+def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
+    """Write header + arrays as a zip archive at ``path`` atomically (see files.atomic_write); returns the file."""
 
-
-def _write_zip(f: BinaryIO, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    """header.json and one .npy per array, deflated, with a fixed date (same content, same bytes)."""
-    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        info = zipfile.ZipInfo("header.json", date_time=_DATE)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        zf.writestr(info, json.dumps(header, sort_keys=True, allow_nan=False).encode())
-        for name, a in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_DATE)
+    def write(f: BinaryIO) -> None:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            info = zipfile.ZipInfo("header.json", date_time=_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, buf.getvalue())
+            zf.writestr(info, json.dumps(header, sort_keys=True, allow_nan=False).encode())
+            for name, a in arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with zf.open(info, "w", force_zip64=a.nbytes > 2**31 - 2**20) as member:
+                    np.lib.format.write_array(member, np.ascontiguousarray(a), allow_pickle=False)
+
+    return atomic_write(path, write, ModelFileError)
 
 
-def _remove_stale_temporaries(directory: Path, name: str) -> None:
-    """Delete the temporary files of earlier saves to ``name`` whose process no longer runs.
+def existing_model(path: str | os.PathLike) -> str | None:
+    """What a save to ``path`` would replace: None if nothing, a description if a digitnet model file.
 
-    Only on POSIX, where ``os.kill(pid, 0)`` merely asks whether process pid exists; a process of
-    another user exists too (PermissionError), and its file is left alone.
+    Raises ModelFileError for anything else (a text file, a damaged file, a device, a directory):
+    digitnet replaces only its own model files.
     """
-    if os.name != "posix":
-        return
-    for tmp in directory.glob(f".{glob.escape(name)}.*.tmp"):
-        pid = tmp.name[len(name) + 2:].split(".", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            try:
-                tmp.unlink()
-            except OSError:  # gone already, or not ours to remove: the save goes on regardless
-                pass
-        except (OSError, OverflowError):
-            pass
+    target = write_target(path, ModelFileError)
+    if not target.exists():
+        return None
+    try:
+        header, zf = read_archive(target)
+        zf.close()
+    except ModelFileError as e:
+        raise ModelFileError(f"refusing to replace {path}: it is not a digitnet model file ({e}); "
+                             "choose another name, or move the file away first") from None
+    sizes, history = header.get("sizes"), header.get("history")
+    epochs = len(history) if isinstance(history, list) else 0
+    described = "-".join(map(str, sizes)) if isinstance(sizes, list) and len(sizes) < 20 else "a"
+    last = history[-1] if isinstance(history, list) and history and isinstance(history[-1], dict) else {}
+    accuracy = last.get("test_accuracy")
+    said = f", test accuracy {100 * accuracy:.2f}%" if isinstance(accuracy, float) and np.isfinite(accuracy) else ""
+    via = f" (through the link {path})" if target != Path(path) else ""
+    return f"{target}{via}: a {described} model of {epochs} epochs{said}"
 
 
-def save(net: NetworkLike, path: str | os.PathLike) -> None:
-    """Write ``net`` to ``path`` atomically (see the module docstring)."""
+def save(net: NetworkLike, path: str | os.PathLike) -> Path:
+    """Write ``net`` to ``path`` atomically (see the module docstring); returns the file written.
+
+    An existing file at ``path`` is replaced only if it is a digitnet model file (see existing_model).
+    """
     arrays: dict[str, np.ndarray] = {}
     for l, (W, b) in enumerate(zip(net.W, net.b)):
         arrays[f"W{l}"] = np.asarray(W, dtype=net.dtype)
@@ -122,52 +115,84 @@ def save(net: NetworkLike, path: str | os.PathLike) -> None:
     for name, a in arrays.items():
         if not np.isfinite(a).all():
             raise ModelFileError(f"refusing to save to {path}: {name} holds NaN or infinite values")
+    existing_model(path)
     try:
-        write_archive(path, header_of(net), arrays)
+        return write_archive(path, header_of(net), arrays)
     except OSError as e:
         raise ModelFileError(f"cannot write model file {path}: {e.strerror or e}") from None
 
 
-def read_archive(path: str | os.PathLike, format: str = FORMAT) -> tuple[dict[str, Any], zipfile.ZipFile]:
+class _Archive(zipfile.ZipFile):
+    """A ZipFile over a file digitnet opened itself: closing it closes that file too."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._source = file
+        super().__init__(file)
+
+    def close(self) -> None:
+        super().close()
+        self._source.close()
+
+
+def _refuse_nan(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a number JSON allows")
+
+
+def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, ...], str]] | None = None,
+                 format: str = FORMAT) -> tuple[dict[str, Any], zipfile.ZipFile]:
     """Open the archive at ``path`` and return its parsed header and the open ZipFile.
 
     format: the header's "format" the file must have (other digitnet files, such as training
-    recordings, share this archive and its checks).
+    recordings, share this archive and its checks). The file must be a regular file, and its zip directory is counted from its end record before
+    the directory is parsed, so neither a device nor a million-entry archive can tie digitnet up.
     """
     kind = format.removeprefix("digitnet-") + " file"
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"{kind} {path} does not exist; train one with `digitnet train`" if format == FORMAT
-                             else f"{kind} {path} does not exist")
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a directory, not a {kind}")
+    f = open_regular(path, kind, ModelFileError, "train one with `digitnet train`" if format == FORMAT
+                     else "check the path")
     try:
-        zf = zipfile.ZipFile(path)
+        _check_entries(path, f)
+        zf = _Archive(f)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:  # "zip file version 6.4"
+        f.close()
+        if isinstance(e, ModelFileError):
+            raise
         raise ModelFileError(f"{path} is not a digitnet {kind} (not a readable .npz archive: {e})") from None
+    except BaseException:
+        f.close()
+        raise
     try:
         info = zf.getinfo("header.json")
     except KeyError:
         zf.close()
         raise ModelFileError(f"{path} is not a digitnet {kind}: it has no header.json") from None
-    if info.file_size > _MAX_HEADER:
-        zf.close()
-        raise ModelFileError(f"{path}: header.json claims {info.file_size} bytes, too large for a {kind} header")
     try:
-        _check_member(path, info, path.stat().st_size)
-    except ModelFileError:
+        if info.file_size > _MAX_HEADER:
+            raise ModelFileError(f"{path}: header.json claims {info.file_size:,} bytes, more than the "
+                                 f"{_MAX_HEADER:,} a {kind} header may have")
+        _check_member(path, info, os.fstat(f.fileno()).st_size)
+        try:
+            header = json.loads(zf.read(info).decode("utf-8"), parse_constant=_refuse_nan)
+        except Exception as e:  # zlib, CRC, unicode and JSON errors all mean a corrupt header
+            raise ModelFileError(f"{path}: corrupt header ({type(e).__name__}: {e}); the file is damaged, "
+                                 "retrain or re-download it") from None
+        if not isinstance(header, dict) or header.get("format") != format:
+            raise ModelFileError(f"{path} is not a digitnet {kind} (its header has no format {format!r})")
+    except BaseException:
         zf.close()
         raise
-    try:
-        header = json.loads(zf.read(info).decode("utf-8"))
-    except Exception as e:  # zlib, CRC, unicode and JSON errors all mean a corrupt header
-        zf.close()
-        raise ModelFileError(f"{path}: corrupt header ({type(e).__name__}: {e}); the file is damaged, "
-                             "retrain or re-download it") from None
-    if not isinstance(header, dict) or header.get("format") != format:
-        zf.close()
-        raise ModelFileError(f"{path} is not a digitnet {kind} (its header has no format {format!r})")
     return header, zf
+
+
+def _check_entries(path: str | os.PathLike, f: BinaryIO) -> None:
+    """Refuse an archive whose end record lists more entries than $DIGITNET_MAX_ZIP_ENTRIES."""
+    end = zipfile._EndRecData(f)  # type: ignore[attr-defined]  # the zip end record, zip64 included
+    if end is None:
+        raise ModelFileError(f"{path} is not a digitnet model file (not a zip archive)")
+    entries, most = end[zipfile._ECD_ENTRIES_TOTAL], limit("DIGITNET_MAX_ZIP_ENTRIES")  # type: ignore[attr-defined]
+    if entries > most:
+        raise ModelFileError(f"{path}: the archive lists {entries:,} entries, more than the {most:,} allowed "
+                             "(raise $DIGITNET_MAX_ZIP_ENTRIES for a network of that many layers)")
+    f.seek(0)
 
 
 def _check_member(path: str | os.PathLike, info: zipfile.ZipInfo, real_size: int) -> None:
@@ -183,6 +208,10 @@ def _check_member(path: str | os.PathLike, info: zipfile.ZipInfo, real_size: int
             or info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024):
         raise ModelFileError(f"{path}: {name} declares {info.file_size:,} bytes from {info.compress_size:,} "
                              f"compressed, more than a file of {real_size:,} bytes can hold; the file is corrupt")
+    if info.file_size > inflation_allowed(info.compress_size):
+        raise ModelFileError(f"{path}: {name} would inflate {info.compress_size:,} bytes to {info.file_size:,}, "
+                             f"more than ${'DIGITNET_MAX_INFLATION'} = {limit('DIGITNET_MAX_INFLATION')} times; "
+                             "real weights do not compress like that (raise the variable if yours do)")
 
 
 def _member(path: str | os.PathLike, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...],
@@ -201,86 +230,127 @@ def _member(path: str | os.PathLike, zf: zipfile.ZipFile, name: str, shape: tupl
     return info
 
 
-def _parse_npy(raw: bytes, shape: tuple[int, ...], dtype: str) -> tuple[np.ndarray | None, str]:
-    """The array in .npy bytes ``raw`` if its header says ``shape`` and ``dtype``, else (None, why).
-
-    The header is read before any array is made, so it cannot make NumPy allocate what it claims,
-    and an object (pickled) array is refused from its header alone.
-    """
-    f = io.BytesIO(raw)
-    version = np.lib.format.read_magic(f)
-    if version == (1, 0):
-        declared_shape, fortran_order, declared_dtype = np.lib.format.read_array_header_1_0(f)
-    elif version == (2, 0):
-        declared_shape, fortran_order, declared_dtype = np.lib.format.read_array_header_2_0(f)
-    else:
-        return None, f".npy format version {version[0]}.{version[1]} is not supported"
-    if declared_shape != tuple(shape) or declared_dtype != np.dtype(dtype):
-        return None, f"it has shape {declared_shape} and dtype {declared_dtype}, expected {tuple(shape)} {dtype}"
-    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    if len(raw) - f.tell() != nbytes:
-        return None, f"it holds {len(raw) - f.tell()} bytes of data, expected {nbytes}"
-    a = np.frombuffer(raw, dtype=declared_dtype, count=int(np.prod(shape, dtype=np.int64)), offset=f.tell())
-    return a.reshape(shape, order="F" if fortran_order else "C").copy(), ""
-
-
 def read_array(path: str | os.PathLike, zf: zipfile.ZipFile, name: str, shape: tuple[int, ...],
                dtype: str) -> np.ndarray:
-    """Read member ``name`` checking its declared size, shape, dtype and values before trusting it."""
+    """Read member ``name`` checking its declared size, shape, dtype and values before trusting it.
+
+    The member is decompressed piece by piece straight into the array: reading it takes the
+    array's memory once, and the .npy header is checked before that memory is taken.
+    """
     info = _member(path, zf, name, shape, dtype)
     try:
-        a, why = _parse_npy(zf.read(info), shape, dtype)
+        with zf.open(info) as f:
+            head = f.read(min(info.file_size, 4096))
+            a, offset, why = _npy_header(head, shape, dtype)
+            if a is not None:
+                why = _fill(f, a.reshape(-1, order="A").view(np.uint8).data, head[offset:])
     except Exception as e:  # corrupt deflate stream, bad CRC, bad .npy header
         raise ModelFileError(f"{path}: {name} is corrupt ({type(e).__name__}: {e}); "
                              "retrain or re-download the model") from None
-    if a is None:
+    if a is None or why:
         raise ModelFileError(f"{path}: {name} is not what the header says: {why}")
     if not np.isfinite(a).all():
         raise ModelFileError(f"{path}: {name} holds NaN or infinite values")
     return a
 
 
+def _npy_header(head: bytes, shape: tuple[int, ...], dtype: str) -> tuple[np.ndarray | None, int, str]:
+    """(an empty array, where its data start in ``head``, "") if the .npy header says ``shape`` and
+    ``dtype``; else (None, 0, why). An object (pickled) array is refused from its header alone."""
+    f = io.BytesIO(head)
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        declared_shape, fortran_order, declared_dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        declared_shape, fortran_order, declared_dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        return None, 0, f".npy format version {version[0]}.{version[1]} is not supported"
+    if declared_shape != tuple(shape) or declared_dtype != np.dtype(dtype):
+        return None, 0, f"it has shape {declared_shape} and dtype {declared_dtype}, expected {tuple(shape)} {dtype}"
+    return np.empty(shape, dtype=declared_dtype, order="F" if fortran_order else "C"), f.tell(), ""
+
+
+def _fill(f: IO[bytes], out: memoryview, start: bytes) -> str:
+    """Fill ``out`` with ``start`` then the rest of ``f``, 1 MiB at a time; "" if exactly full, else why not."""
+    got = len(start)
+    if got > len(out):
+        return f"it holds more than the {len(out)} bytes of data expected"
+    out[:got] = start
+    while got < len(out):
+        chunk = f.read(min(1 << 20, len(out) - got))
+        if not chunk:
+            return f"it holds {got} bytes of data, expected {len(out)}"
+        out[got:got + len(chunk)] = chunk
+        got += len(chunk)
+    return f"it holds more than the {len(out)} bytes of data expected" if f.read(1) else ""
+
+
+def check_history(path: str | os.PathLike, history: Any) -> list[dict[str, Any]]:
+    """The training history of a header: one record per epoch, numbered 1, 2, ..., with finite numbers."""
+    if not isinstance(history, list):
+        raise ModelFileError(f"{path}: invalid training history in the header (not a list)")
+    for i, h in enumerate(history):
+        if not isinstance(h, dict) or h.get("epoch") != i + 1 or isinstance(h.get("epoch"), bool):
+            raise ModelFileError(f"{path}: training history record {i + 1} is not the record of epoch {i + 1}; "
+                                 "the file is damaged, retrain or re-download it")
+        for key, value in h.items():
+            if not (value is None or isinstance(value, str) and len(value) < 200
+                    or isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)):
+                raise ModelFileError(f"{path}: training history of epoch {i + 1} has {key} = {value!r}, "
+                                     "not a finite number; the file is damaged")
+    return history
+
+
+def _check_header(path: str | os.PathLike, header: dict[str, Any], zf: zipfile.ZipFile) -> list[int]:
+    """Check every field of a model header, and that the file holds the arrays it lists; returns the sizes."""
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version != VERSION:
+        raise ModelFileError(f"{path}: model file version {version!r} is not supported (this digitnet reads "
+                             f"version {VERSION}); upgrade digitnet or retrain")
+    sizes, dtype, seed = header.get("sizes"), header.get("dtype"), header.get("seed")
+    layers_in_file = sum(1 for n in zf.namelist() if re.fullmatch(r"W[0-9]+\.npy", n))
+    if not isinstance(sizes, list) or not 2 <= len(sizes) <= layers_in_file + 1:
+        count = len(sizes) if isinstance(sizes, list) else 0
+        raise ModelFileError(f"{path}: invalid layer sizes in the header ({count} sizes for the {layers_in_file} "
+                             "weight arrays the file holds)")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
+        raise ModelFileError(f"{path}: invalid layer sizes {sizes!r} in the header")
+    if n_parameters(tuple(sizes)) > MAX_PARAMETERS:
+        raise ModelFileError(f"{path}: layer sizes {sizes} are larger than digitnet allows")
+    if dtype not in ("float32", "float64"):
+        raise ModelFileError(f"{path}: invalid dtype {dtype!r} in the header")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ModelFileError(f"{path}: invalid seed {seed!r} in the header")
+    if not isinstance(header.get("activation"), str) or not isinstance(header.get("cost"), str):
+        raise ModelFileError(f"{path}: the header names no activation or cost")
+    check_history(path, header.get("history", []))
+    # The header's sizes must account for every layer array in the file: a header with a layer
+    # cut off would otherwise load as a different, smaller network without a word.
+    layers = {f"{p}{l}.npy" for l in range(len(sizes) - 1) for p in "Wb"}
+    extra = sorted(n for n in zf.namelist() if re.fullmatch(r"[Wb][0-9]+\.npy", n) and n not in layers)
+    if extra:
+        raise ModelFileError(f"{path}: holds {', '.join(extra)}, which the layer sizes {sizes} in its header "
+                             "have no place for; the file is inconsistent, retrain or re-download the model")
+    # Every layer's arrays must be in the file, with sizes the file can back, before any is read.
+    for l, (n, k) in enumerate(zip(sizes[:-1], sizes[1:])):
+        _member(path, zf, f"W{l}", (k, n), dtype)
+        _member(path, zf, f"b{l}", (k,), dtype)
+    return sizes
+
+
 def load(path: str | os.PathLike, network: Callable[..., N]) -> N:
     """Read and check a model file written by ``save``; returns the network, built by ``network``
-    (the Network class) from the header's sizes, activation, cost, seed and dtype."""
+    (the Network class) from the header and the arrays read (no weights drawn on the way)."""
     header, zf = read_archive(path)
     with zf:
-        version = header.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version != VERSION:
-            raise ModelFileError(f"{path}: model file version {version!r} is not supported (this digitnet reads "
-                                 f"version {VERSION}); upgrade digitnet or retrain")
-        sizes, dtype, seed = header.get("sizes"), header.get("dtype"), header.get("seed")
-        if (not isinstance(sizes, list) or len(sizes) < 2
-                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)):
-            raise ModelFileError(f"{path}: invalid layer sizes {sizes!r} in the header")
-        if n_parameters(tuple(sizes)) > MAX_PARAMETERS:
-            raise ModelFileError(f"{path}: layer sizes {sizes} are larger than digitnet allows")
-        if dtype not in ("float32", "float64"):
-            raise ModelFileError(f"{path}: invalid dtype {dtype!r} in the header")
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ModelFileError(f"{path}: invalid seed {seed!r} in the header")
-        history = header.get("history", [])
-        if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
-            raise ModelFileError(f"{path}: invalid training history in the header")
-        # The header's sizes must account for every layer array in the file: a header with a layer
-        # cut off would otherwise load as a different, smaller network without a word.
-        layers = {f"{p}{l}.npy" for l in range(len(sizes) - 1) for p in "Wb"}
-        extra = sorted(n for n in zf.namelist() if re.fullmatch(r"[Wb][0-9]+\.npy", n) and n not in layers)
-        if extra:
-            raise ModelFileError(f"{path}: holds {', '.join(extra)}, which the layer sizes {sizes} in its header "
-                                 "have no place for; the file is inconsistent, retrain or re-download the model")
-        # Every layer's arrays must be in the file, with sizes the file can back, before the
-        # Network (and its memory) is made from the header's sizes.
-        for l, (n, k) in enumerate(zip(sizes[:-1], sizes[1:])):
-            _member(path, zf, f"W{l}", (k, n), dtype)
-            _member(path, zf, f"b{l}", (k,), dtype)
-        try:
-            net = network(sizes, activation=header.get("activation", ""), cost=header.get("cost", ""), seed=seed,
-                          dtype=dtype)
-        except DigitNetError as e:
-            raise ModelFileError(f"{path}: {e}") from None
-        for l, (n, k) in enumerate(zip(sizes[:-1], sizes[1:])):
-            net.W[l] = read_array(path, zf, f"W{l}", (k, n), dtype)
-            net.b[l] = read_array(path, zf, f"b{l}", (k,), dtype)
-        net.history = history
-        return net
+        sizes = _check_header(path, header, zf)
+        dtype = header["dtype"]
+        W = [read_array(path, zf, f"W{l}", (k, n), dtype) for l, (n, k) in enumerate(zip(sizes[:-1], sizes[1:]))]
+        b = [read_array(path, zf, f"b{l}", (k,), dtype) for l, k in enumerate(sizes[1:])]
+    try:
+        net = network(sizes, activation=header["activation"], cost=header["cost"], seed=header["seed"],
+                      dtype=dtype, parameters=(W, b))
+    except DigitNetError as e:
+        raise ModelFileError(f"{path}: {e}") from None
+    net.history = header.get("history", [])
+    return net

@@ -47,7 +47,10 @@ class Network:
         cost: str = "quadratic",
         seed: int | None = None,
         dtype: Any = np.float32,
+        *,
+        parameters: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
     ) -> None:
+        """``parameters=(W, b)`` gives the weights and biases instead of drawing them (a loaded file)."""
         self.sizes = checks.sizes(sizes)
         self.activation = get_activation(activation).name
         self.cost_name = get_cost(cost).name
@@ -58,9 +61,9 @@ class Network:
         # One generator for the initial weights and then the shuffling of every epoch, so the same
         # seed and data give the same network bit for bit.
         self.rng = np.random.default_rng(self.seed)
-        self.W: list[np.ndarray] = []
-        self.b: list[np.ndarray] = []
-        for n, k in zip(self.sizes[:-1], self.sizes[1:]):
+        self.W: list[np.ndarray] = list(parameters[0]) if parameters else []
+        self.b: list[np.ndarray] = list(parameters[1]) if parameters else []
+        for n, k in zip(self.sizes[:-1], self.sizes[1:]) if parameters is None else ():
             # Weights drawn with standard deviation 1/sqrt(n) (sigmoid) or sqrt(2/n) (relu), so
             # each z starts with a variance near 1 and no neuron starts saturated; biases start at 0.
             scale = get_activation(self.activation).init_scale(n)

@@ -37,6 +37,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps
 
 from .errors import DataError, DigitNetError, ShapeError
+from .files import open_regular
 
 SIDE = 28  # MNIST images are SIDE x SIDE
 BOX = 20  # the digit's bounding box is scaled so its larger side is BOX
@@ -44,6 +45,9 @@ CENTRE = 14.0  # where MNIST puts the centre of mass, in pixel-index coordinates
 BLANK_CONTRAST = 0.1  # ink fainter than this against the background counts as no ink at all
 INK_THRESHOLD = 0.1  # the bounding box holds the pixels above this fraction of the strongest stroke
 MAX_PIXELS = 50_000_000  # larger files are refused (decompression bombs); a 12 MP photo is fine
+# What is decoded whole: a JPEG is decoded at 1/2..1/8 scale (draft), other formats in full, so
+# larger ones are refused; this keeps any image within about 300 MB and 2 s (benchmarks/).
+MAX_DECODED_PIXELS = 16_000_000
 RESAMPLE = Image.Resampling.LANCZOS  # anti-aliased resize to the 20x20 box
 
 ImageLike = npt.ArrayLike | Image.Image
@@ -77,24 +81,27 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     empty, or larger than MAX_PIXELS.
     """
     name = os.fspath(path)
-    if not os.path.exists(name):
-        raise DataError(f"image file {name!r} does not exist; check the path")
-    if os.path.isdir(name):
-        raise DataError(f"{name!r} is a directory, not an image file; give the path of a PNG or JPEG")
-    if os.path.getsize(name) == 0:
+    file = open_regular(name, "image file", DataError)
+    if os.fstat(file.fileno()).st_size == 0:
+        file.close()
         raise DataError(f"image file {name!r} is empty (0 bytes); save the image again")
     try:
-        with warnings.catch_warnings():
+        with file, warnings.catch_warnings():
             # Pillow only warns between its own two limits; make that a refusal as well.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(name) as img:
+            with Image.open(file) as img:
                 width, height = img.size
                 if width * height > MAX_PIXELS:
-                    raise DataError(_too_large(name, width, height))
+                    raise DataError(_too_large(name, width, height, MAX_PIXELS))
                 if width == 0 or height == 0:
                     raise DataError(f"image file {name!r} has no pixels ({width}x{height}); save it again")
                 img.draft(None, (1024, 1024))  # a big JPEG decodes at 1/2..1/8 scale: faster, ample
+                if img.size[0] * img.size[1] > MAX_DECODED_PIXELS:  # what must be decoded whole
+                    raise DataError(_too_large(name, width, height, MAX_DECODED_PIXELS))
                 img.load()
+                factor = max(1, max(img.size) // 1024)
+                if factor > 1 and img.mode not in ("P", "1"):
+                    img = img.reduce(factor)  # box-average down to about 1024 a side before any float copy
                 upright = ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
     except DataError:
         raise
@@ -119,10 +126,11 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise DataError(f"image file {name!r}: {e}") from e
 
 
-def _too_large(name: str, width: int, height: int) -> str:
+def _too_large(name: str, width: int, height: int, most: int) -> str:
     return (
         f"image file {name!r} is {width}x{height} = {width * height:,} pixels, more than the "
-        f"{MAX_PIXELS:,} digitnet accepts; scale it down (a digit needs only a few hundred pixels a side)"
+        f"{most:,} digitnet decodes (JPEG: {MAX_PIXELS:,}); scale it down (a digit needs only a few hundred "
+        "pixels a side)"
     )
 
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import DigitNetError
+from . import _signals
 
 # Order in `digitnet --help`; modules not listed come after, alphabetically.
 ORDER = ["train", "evaluate", "predict", "show", "serve", "export"]
@@ -40,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: sys.argv[1:]); returns the exit code."""
+    _signals.install()  # from here to the end, an interrupt is one line, never a traceback
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print("digitnet: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

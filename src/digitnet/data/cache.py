@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitnet.atomic_file import atomic_write
 from digitnet.data.idx import GZIP_MAGIC, read_idx, read_idx_header
+from digitnet.errors import DataError
+from digitnet.files import atomic_write, open_regular
 
 CACHE_FORMAT = "idx-v1"  # bump if the layout of cached arrays ever changes
 
@@ -34,7 +35,7 @@ def cache_dir() -> Path:
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """The sha256 of a file, as 64 hex digits, read in 1 MiB pieces."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path, "file", DataError) as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
@@ -42,9 +43,9 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 def _is_gzip(path: Path) -> bool:
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, "IDX file", DataError) as f:
             return f.read(2) == GZIP_MAGIC
-    except OSError:
+    except (OSError, DataError):
         return False  # let read_idx report the problem
 
 

@@ -20,10 +20,10 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from digitnet.atomic_file import atomic_write
 from digitnet.data.cache import cache_dir
 from digitnet.data.mnist import _bundled_digests
 from digitnet.errors import ConfigError, DataError, DownloadError
+from digitnet.files import atomic_write
 
 # The mirrors torchvision uses; the original site no longer serves the files reliably.
 MIRRORS: tuple[str, ...] = (
@@ -190,6 +190,7 @@ def download_mnist(
                         name=name,
                         progress=progress,
                     ),
+                    DownloadError,
                 )
                 break
             except _Failed as e:

@@ -34,8 +34,8 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from digitnet.atomic_file import atomic_write
 from digitnet.errors import DataError
+from digitnet.files import atomic_write, inflation_allowed, limit, open_regular
 
 # IDX type code -> NumPy dtype as stored in the file (big-endian).
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -50,7 +50,7 @@ IDX_DTYPES: dict[int, np.dtype] = {
 _CODES: dict[tuple[str, int], int] = {(dt.kind, dt.itemsize): code for code, dt in IDX_DTYPES.items()}
 
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_BYTES = 2**31  # no IDX data set we read comes near 2 GiB; a header claiming more is lying
+MAX_BYTES = 2**31  # no IDX data set we read comes near 2 GiB; $DIGITNET_MAX_IDX_BYTES lowers or raises it
 _CHUNK = 1 << 20
 
 
@@ -149,8 +149,15 @@ def _read_plain(f: io.BufferedReader, path: Path, max_bytes: int) -> np.ndarray:
 
 
 def _read_gzip(f: io.BufferedReader, path: Path, max_bytes: int) -> np.ndarray:
+    compressed = os.fstat(f.fileno()).st_size
     with gzip.GzipFile(fileobj=f, mode="rb") as g:
         dtype, shape, expected, _ = _parse_header(g, path, max_bytes)
+        if expected > inflation_allowed(compressed):  # refused from the header, before any work
+            raise DataError(
+                f"{path}: IDX header declares {expected:,} bytes from {compressed:,} bytes of gzip, more than "
+                f"$DIGITNET_MAX_INFLATION = {limit('DIGITNET_MAX_INFLATION')} times; real data do not compress "
+                "like that (raise the variable if yours do)."
+            )
         # Grow with the data actually decompressed, never past expected + 1 bytes:
         # the extra byte tells "trailing data" apart from "exactly right".
         data = bytearray()
@@ -179,6 +186,11 @@ def _reading(path: Path) -> Iterator[None]:
         ) from e
 
 
+def _open(path: Path) -> io.BufferedReader:
+    """The IDX file at ``path``, if it is a regular file (see files.open_regular)."""
+    return open_regular(path, "IDX file", DataError, "no such file. Check the path, or download the data set again")  # type: ignore[return-value]
+
+
 def _is_gzip(f: io.BufferedReader) -> bool:
     start = _read_exact(f, 2)
     f.seek(0)
@@ -201,7 +213,8 @@ def read_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> np.
             a bad magic number, a bad gzip stream or CRC.
     """
     path = Path(path)
-    with _reading(path), open(path, "rb") as f:
+    max_bytes = min(max_bytes, limit("DIGITNET_MAX_IDX_BYTES"))
+    with _reading(path), _open(path) as f:
         array = _read_gzip(f, path, max_bytes) if _is_gzip(f) else _read_plain(f, path, max_bytes)
     return array.astype(array.dtype.newbyteorder("="), copy=False)
 
@@ -209,7 +222,7 @@ def read_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> np.
 def read_idx_header(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> tuple[np.dtype, tuple[int, ...]]:
     """Read only the header of an IDX file: (native dtype, shape). Cheap even for gzip."""
     path = Path(path)
-    with _reading(path), open(path, "rb") as f:
+    with _reading(path), _open(path) as f:
         if _is_gzip(f):
             with gzip.GzipFile(fileobj=f, mode="rb") as g:
                 dtype, shape, _, _ = _parse_header(g, path, max_bytes)
@@ -258,6 +271,6 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
             f.write(body)
 
     try:
-        atomic_write(path, write)
+        atomic_write(path, write, DataError)
     except OSError as e:
         raise DataError(f"cannot write {path}: {e}. Check that the directory exists and is writable.") from e
