@@ -143,8 +143,9 @@ def read_archive(path: str | os.PathLike, expected: dict[str, tuple[tuple[int, .
     """Open the archive at ``path`` and return its parsed header and the open ZipFile.
 
     format: the header's "format" the file must have (other digitnet files, such as training
-    recordings, share this archive and its checks). The file must be a regular file, and its zip directory is counted from its end record before
-    the directory is parsed, so neither a device nor a million-entry archive can tie digitnet up.
+    recordings, share this archive and its checks). The file must be a regular file, and its
+    zip directory is counted from its end record before the directory is parsed, so neither a
+    device nor a million-entry archive can tie digitnet up.
     """
     kind = format.removeprefix("digitnet-") + " file"
     f = open_regular(path, kind, ModelFileError, "train one with `digitnet train`" if format == FORMAT

@@ -37,14 +37,20 @@ def run(args: argparse.Namespace) -> int:
     X = np.stack([load_image(path) for path in args.images])  # (m, 784); every file is read before printing
     A = net.predict_proba(X)
     results: list[dict] = []
-    for path, a in zip(args.images, A):
+    for path, x, a in zip(args.images, X, A):
+        if not x.any():  # to_mnist gives 784 zeros exactly when the image holds no ink
+            results.append({"image": str(path), "blank": True, "guess": None, "label": None, "activations": None})
+            continue
         guess = int(np.argmax(a))
-        results.append({"image": str(path), "guess": guess, "label": names[guess],
+        results.append({"image": str(path), "blank": False, "guess": guess, "label": names[guess],
                         "activations": [round(float(v), 6) for v in a]})
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     for r in results:
+        if r["blank"]:
+            print(f"{r['image']}: blank (no ink found: nothing to read, so no guess)")
+            continue
         acts = " ".join(f"{names[k]}:{v:.3f}" for k, v in enumerate(r["activations"]))
         print(f"{r['image']}: {r['label']}   ({acts})")
     return 0
