@@ -190,11 +190,11 @@ def test_nan_in_a_checkpoints_history_or_a_huge_batch_size_is_refused_at_load(tm
     opt = SGD(1.0, 0.0, 0.0, [np.zeros_like(W) for W in net.W], [np.zeros_like(b) for b in net.b])
     import digitnet.model_file as mf
     original = mf.json.dumps
-    mf.json.dumps = lambda obj, **kw: original(obj, **{**kw, "allow_nan": True})  # type: ignore[assignment]
+    mf.json.dumps = lambda obj, **kw: original(obj, **{**kw, "allow_nan": True})
     try:
         save_checkpoint(tmp_path / "nan.npz", net, opt, settings)
     finally:
-        mf.json.dumps = original  # type: ignore[assignment]
+        mf.json.dumps = original
     with pytest.raises(ModelFileError, match="NaN"):
         load_checkpoint(tmp_path / "nan.npz")
     net.history = [{"epoch": 1, "train_cost": 0.5}]
@@ -259,7 +259,7 @@ def test_an_interrupt_during_the_final_save_finishes_it_and_says_where(
         os.kill(os.getpid(), signal.SIGTERM)
         saving(path)
 
-    net.save = save_interrupted  # type: ignore[method-assign]
+    net.save = save_interrupted  # type: ignore[method-assign,assignment]
     assert train._save_finished(net, tmp_path / "m.npz", None, None) == 130
     np.testing.assert_array_equal(load(tmp_path / "m.npz").W[0], net.W[0])
     err = capsys.readouterr().err
@@ -274,3 +274,35 @@ def test_blank_images_are_reported_not_guessed(tmp_path: Path, capsys: pytest.Ca
                  "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert [r["blank"] for r in results] == [True, True] and all(r["guess"] is None for r in results)
+
+
+TRAIN = ["train", "--limit", "300", "--hidden", "8", "--engine", "numpy", "--quiet", "--epochs", "1"]
+
+
+def test_a_diverged_or_zero_epoch_run_never_replaces_a_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    out = tmp_path / "model.npz"
+    assert main([*TRAIN, "--out", str(out)]) == 0
+    good = out.read_bytes()
+    assert main([*TRAIN, "--epochs", "0", "--out", str(out)]) == 2
+    assert "--epochs 0" in capsys.readouterr().err
+    assert main([*TRAIN, "--learning-rate", "1e6", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert out.read_bytes() == good and "model.diverged.npz" in err and "left as it was" in err
+    assert (tmp_path / "model.diverged.npz").exists()
+    assert main([*TRAIN, "--out", str(out)]) == 0
+    assert f"it replaced {out}: a 784-8-10 model of 1 epochs" in capsys.readouterr().out
+
+
+def test_out_and_checkpoint_are_checked_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    started = time.perf_counter()
+    assert main([*TRAIN, "--out", str(notes)]) == 2
+    assert "not a digitnet model file" in capsys.readouterr().err and notes.read_text() == "keep me"
+    assert main([*TRAIN, "--out", str(tmp_path / "m.npz"), "--checkpoint", str(tmp_path / "no" / "c.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "--checkpoint" in err and "does not exist" in err
+    assert not (tmp_path / "m.npz").exists() and time.perf_counter() - started < 5
+    assert main([*TRAIN, "--batch-size", str(10**20), "--out", str(tmp_path / "m.npz")]) == 2
+    assert "batch size" in capsys.readouterr().err
