@@ -37,15 +37,15 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ..network import Network
     from ..web.app import create_app
-    from ..web.server import LOOPBACK, bind, serve, url_of
+    from ..web.security import is_loopback, loopback_hosts
+    from ..web.server import bind, serve, url_of
 
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
     net = Network.load(args.model) if args.model else None
-    exposed = args.host not in LOOPBACK
+    exposed = not is_loopback(args.host)
     app = create_app(net, source=args.model or "", output_dir=args.output_dir, data_dir=args.data,
-                     use_cache=not args.no_cache,
-                     allowed_hosts=None if exposed else ["127.0.0.1", "localhost", "::1", "[::1]"])
+                     use_cache=not args.no_cache, allowed_hosts=None if exposed else loopback_hosts(args.host))
     sock = bind(args.host, args.port)
     url = url_of(sock)
     if exposed:

@@ -47,7 +47,7 @@ from .. import __version__
 from ..checks import brightness
 from ..errors import ConfigError, DigitNetError
 from ..network import Network
-from . import explain
+from . import explain, security
 from .lessons import router as lessons_router
 from .schemas import (
     N_INPUTS,
@@ -188,10 +188,7 @@ def create_app(
                   for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
     app.add_middleware(BodyLimit, max_bytes=max_body)
-    if allowed_hosts:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    security.install(app, allowed_hosts)  # Host check, cross-site requests refused, every error JSON
 
     def ready() -> Network:
         net = served.net
@@ -402,11 +399,19 @@ def create_app(
         path = output / f"{name}.npz"
         if path.exists():
             raise HTTPException(409, f"{path} already exists; choose another name")
+        # Written under a private name, then linked to its own: the link fails if the name was
+        # taken meanwhile, so of concurrent saves under one name exactly one succeeds.
+        tmp = output / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
             output.mkdir(parents=True, exist_ok=True)
-            net.save(path)
-        except OSError as e:
-            raise HTTPException(500, f"could not write {path}: {e.strerror or e}") from None
+            net.save(tmp)
+            os.link(tmp, path)
+        except FileExistsError:
+            raise HTTPException(409, f"{path} already exists; choose another name") from None
+        except (OSError, DigitNetError) as e:
+            raise HTTPException(500, f"could not write {path}: {getattr(e, 'strerror', None) or e}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
         return SavedModel(path=str(path.resolve()), filename=path.name)
 
     @app.get("/api/train/download", response_class=Response, tags=["training"], responses=BUSY | {200: {
