@@ -18,6 +18,9 @@ from fastapi.testclient import TestClient
 from digitnet import Network
 from digitnet.web.app import create_app
 from digitnet.web.security import is_loopback, loopback_hosts
+from figures import record  # type: ignore[import-not-found]  # tests/figures.py
+
+REFUSED: list[tuple[str, str]] = []
 
 CROSS_SITE = [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
               {"Origin": "null"}, {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:9"}]
@@ -47,6 +50,9 @@ def test_every_state_changing_route_is_refused_cross_site_with_or_without_a_body
             r = client.request(method, path, headers=headers, json=body)
             assert r.status_code == 403, (method, path, r.status_code)
             assert "only this server's own page" in r.json()["detail"]
+            REFUSED.append((method, path))
+    routes = sorted(set(REFUSED))
+    record("cross_site_refused", {"requests": len(REFUSED), "routes": len(routes), "all_403": True})
 
 
 def test_the_page_itself_and_non_browser_clients_are_let_through(client: TestClient) -> None:
