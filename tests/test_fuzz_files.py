@@ -482,3 +482,37 @@ def test_an_empty_array_with_absurd_other_dimensions_is_a_data_error(tmp_path: P
         read_idx(path)
     write_idx(tmp_path / "fine.idx", np.zeros((0, 28, 28), np.uint8))  # a real empty set still reads
     assert read_idx(tmp_path / "fine.idx").shape == (0, 28, 28)
+
+
+@fuzz(60)
+@given(claimed=st.integers(2**20, 2**31), kind=st.sampled_from(["zip", "gzip"]))
+def test_a_member_or_stream_claiming_far_more_than_it_inflates_to_is_refused_small(
+        tmp_path: Path, claimed: int, kind: str) -> None:
+    """A zip member or a gzipped IDX file whose header claims up to 2 GiB from a few KB of file is
+    refused from the claim alone, with at most a few MB allocated (no deflate bomb is inflated)."""
+    CASES["claims beyond the file"] += 1
+    path = tmp_path / ("m.npz" if kind == "zip" else "x.idx.gz")
+    rows = max(1, claimed // 784)
+    if kind == "zip":
+        header = {"format": "digitnet-model", "version": 1, "sizes": [784, rows], "activation": "sigmoid",
+                  "cost": "quadratic", "dtype": "float32", "seed": 0, "history": []}
+        raw = io.BytesIO()
+        np.lib.format.write_array_header_1_0(raw, {"descr": "<f4", "fortran_order": False, "shape": (rows, 784)})
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("header.json", json.dumps(header))
+            zf.writestr("W0.npy", raw.getvalue() + bytes(min(rows * 784 * 4, 1 << 16)))
+            zf.writestr("b0.npy", raw.getvalue())
+        read: Callable[[], object] = lambda: load_checkpoint(path)  # noqa: E731
+        error: type[Exception] = ModelFileError
+    else:
+        with gzip.open(path, "wb") as g:
+            g.write(bytes([0, 0, 8, 2]) + struct.pack(">2I", rows, 784) + bytes(min(rows * 784, 1 << 16)))
+        read, error = (lambda: read_idx(path)), DataError
+    tracemalloc.start()
+    try:
+        with pytest.raises(error):
+            read()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20
