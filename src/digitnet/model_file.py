@@ -95,7 +95,7 @@ def existing_model(path: str | os.PathLike) -> str | None:
                              "choose another name, or move the file away first") from None
     sizes, history = header.get("sizes"), header.get("history")
     epochs = len(history) if isinstance(history, list) else 0
-    described = "-".join(map(str, sizes)) if isinstance(sizes, list) and len(sizes) < 20 else "a"
+    described = "-".join(map(str, sizes)) if isinstance(sizes, list) and len(sizes) < 20 else "many-layer"
     last = history[-1] if isinstance(history, list) and history and isinstance(history[-1], dict) else {}
     accuracy = last.get("test_accuracy")
     said = f", test accuracy {100 * accuracy:.2f}%" if isinstance(accuracy, float) and np.isfinite(accuracy) else ""
