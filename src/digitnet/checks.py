@@ -133,10 +133,15 @@ def output_neuron(net: Any, j: object) -> int:
 
 # -- settings -------------------------------------------------------------------------------------------
 
+MAX_WHOLE = 2**31 - 1  # the compiled engine's loop counters; no data set has more examples or epochs
+
+
 def whole_number(value: Any, name: str, minimum: int, hint: str = "") -> int:
-    """value as an int >= minimum (not a bool, not a float), or a ConfigError."""
+    """value as an int in [minimum, MAX_WHOLE] (not a bool, not a float), or a ConfigError."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ConfigError(f"{name} must be a whole number >= {minimum}, got {value!r}{hint}")
+    if value > MAX_WHOLE:
+        raise ConfigError(f"{name} must be at most {MAX_WHOLE:,}, got {value!r}{hint}")
     return int(value)
 
 

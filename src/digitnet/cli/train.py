@@ -7,13 +7,13 @@ Ctrl-C or SIGTERM saves a checkpoint; ``--resume CHECKPOINT`` continues it to th
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
+from . import _signals
 from ._common import add_data_option, int_list
 
 # The defaults: the lesson's network, with the settings that train it best here (see README).
@@ -69,14 +69,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_out(path: Path) -> None:
-    from ..errors import ConfigError
+def _check_out(path: Path, option: str) -> str | None:
+    """What a save to ``path`` would replace (None if nothing); a ConfigError if digitnet must not replace it."""
+    from ..errors import ConfigError, ModelFileError
+    from ..model_file import existing_model
 
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ConfigError(f"--out {path} is a directory; give a file name such as {path / DEFAULT_OUT}")
-    if not parent.is_dir():
-        raise ConfigError(f"--out {path}: the directory {parent} does not exist; create it first")
+    try:
+        return existing_model(path)
+    except ModelFileError as e:
+        raise ConfigError(f"{option} {path}: {e}") from None
+
+
+def _beside(out: Path, what: str) -> Path:
+    """A free name next to ``out`` for a model that must not replace it, e.g. model.diverged.npz."""
+    stem = out.name[:-4] if out.name.endswith(".npz") else out.name
+    candidate, n = out.with_name(f"{stem}.{what}.npz"), 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = out.with_name(f"{stem}.{what}-{n}.npz")
+    return candidate
 
 
 def _checkpoint_path(out: Path, given: str | None, resumed: str | None = None) -> Path:
@@ -138,18 +149,22 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..checkpoint import save_checkpoint
-    from ..errors import TrainingDiverged
+    from ..errors import ConfigError, TrainingDiverged
     from ..settings import TrainingSettings
     from ..training import fit
 
     out = Path(args.out)
-    _check_out(out)
+    replaces = _check_out(out, "--out")
     ckpt_path = _checkpoint_path(out, args.checkpoint, args.resume)
     net, opt, settings = _start(args)
     # The engines agree to rounding, not bit for bit: a resumed run keeps its engine unless told otherwise.
     engine = args.engine or settings.get("engine", "auto")
     training = TrainingSettings.from_dict(settings)
     epochs = training.epochs
+    if epochs == 0:
+        raise ConfigError("--epochs 0 trains nothing, and an untrained network is no model to save; give --epochs 1 "
+                          "or more (`digitnet show` looks at an existing model)")
+    _check_out(ckpt_path, "--checkpoint")  # found out now, not at the interrupt when the training is at stake
 
     X, y, X_test, y_test, net, opt = _data_and_network(args, settings, training, net, opt)
     bar = None
@@ -174,41 +189,40 @@ def run(args: argparse.Namespace) -> int:
               f"test cost {record['test_cost']:.4f}  test accuracy {100 * record['test_accuracy']:.2f}%  "
               f"{record['seconds']:.2f} s", flush=True)
 
-    def on_sigterm(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:  # SIGTERM (e.g. `kill`) is treated like Ctrl-C: checkpoint, then stop
-        signal.signal(signal.SIGTERM, on_sigterm)
-        own_signals = True
-    except ValueError:  # not the main thread: leave signals alone
-        own_signals = False
     try:
         fit(net, X, y, training, validation_data=(X_test, y_test), callback=on_epoch, progress=progress,
             engine=engine, optimizer=opt, start_epoch=len(net.history))
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
-        if own_signals:  # a second Ctrl-C (or kill) must not cut the checkpoint short
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        save_checkpoint(ckpt_path, net, opt, settings)
+        with _signals.deferred():  # a second Ctrl-C (or kill) must not cut the checkpoint short
+            save_checkpoint(ckpt_path, net, opt, settings)
         print(f"\ninterrupted: {len(net.history)} whole epochs kept in checkpoint {ckpt_path}\n"
               f"resume with: digitnet train --resume {ckpt_path} --out {out}", file=sys.stderr)
         return 130
     except TrainingDiverged as e:
         if bar is not None:
             bar.close()
-        net.save(out)
-        print(f"digitnet: error: {e}\nthe last finite model ({len(net.history)} epochs) is saved in {out}",
-              file=sys.stderr)
+        # A diverged run never replaces a model: its last finite network goes beside it.
+        target = _beside(out, "diverged") if replaces else out
+        with _signals.deferred():
+            net.save(target)
+        print(f"digitnet: error: {e}\nthe last finite model ({len(net.history)} epochs) is saved in {target}"
+              + (f"; {out} is left as it was" if replaces else ""), file=sys.stderr)
         return 1
-    finally:
-        for sig, handler in previous.items():
-            if own_signals and handler is not None:
-                signal.signal(sig, handler)
+    return _save_finished(net, out, X_test, y_test)
 
-    net.save(out)
+
+def _save_finished(net: Any, out: Path, X_test: Any, y_test: Any) -> int:
+    """Save a finished run at ``out``, an interrupt held back until the file is whole; say what it replaced."""
+    with _signals.deferred() as caught:
+        replaces = _check_out(out, "--out")  # looked at again: it may have changed during the training
+        net.save(out)
     accuracy = net.history[-1]["test_accuracy"] if net.history else net.accuracy(X_test, y_test)
-    print(f"test accuracy {100 * accuracy:.2f}%; model saved to {out}")
+    replaced = f" (it replaced {replaces})" if replaces else ""
+    if caught.signal:
+        print(f"digitnet: interrupted ({caught.signal}) after the training had finished; the model is saved in "
+              f"{out}{replaced}", file=sys.stderr)
+        return 130
+    print(f"test accuracy {100 * accuracy:.2f}%; model saved to {out}{replaced}")
     return 0
