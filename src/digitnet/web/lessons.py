@@ -33,6 +33,7 @@ from .lesson_schemas import (
     SurfaceRequest,
     SurfaceResponse,
 )
+from .runstate import RunState
 from .schemas import ErrorMessage, ForwardResponse, TrainStatus
 from .trainer import NotAllowed, Run, Trainer
 
@@ -52,7 +53,7 @@ def _trainer(request: Request) -> Trainer:
 def _paused(trainer: Trainer) -> tuple[Run, Network]:
     """The paused run and a copy of its network: the next mini-batch is only known while paused."""
     run = trainer.run
-    if run is None or run.state != "paused" or run.stepper is None:
+    if run is None or run.state != RunState.PAUSED or run.stepper is None:
         raise HTTPException(409, "pause a training run first: the next mini-batch is the paused run's")
     if run.stepper.done:
         raise HTTPException(409, "the paused run has taken all its steps: there is no next mini-batch")
@@ -237,7 +238,7 @@ def lesson_replay_model(request: Request, step: int = Query(ge=0, le=10_000_000)
 def recording_save(body: RecordingName, request: Request) -> dict:
     """Save the latest run's recording in the server's output directory."""
     run = _trainer(request).run
-    if run is None or run.recording is None or run.state in ("loading", "running", "stopping"):
+    if run is None or run.recording is None or run.state in (RunState.LOADING, RunState.RUNNING, RunState.STOPPING):
         raise HTTPException(409, "no recording to save: train a network, and pause, stop or finish it first")
     path = Path(request.app.state.output_dir) / f"{body.name}.recording.npz"
     try:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import ConfigError
 from ..settings import TrainingSettings
+from .runstate import RunState
 
 N_INPUTS = 784  # 28x28 pixels
 N_OUTPUTS = 10  # the digits 0-9
@@ -150,7 +151,7 @@ class Status(BaseModel):
     message: str
     model: ModelInfo | None
     model_version: int = Field(description="changes whenever the served network is replaced")
-    training: Literal["idle", "loading", "running", "paused", "stopping", "finished", "stopped", "failed"]
+    training: RunState = Field(description="the state of the latest training run")
     progress: float = Field(ge=0, le=1, description="progress of the current training run")
     class_names: list[str] = Field(description="the name of each output, index = label")
 
@@ -278,12 +279,9 @@ class TrainSettings(BaseModel):
     seed: int | None
 
 
-TrainState = Literal["idle", "loading", "running", "paused", "stopping", "finished", "stopped", "failed"]
-
-
 class TrainStatus(BaseModel):
     run: int = Field(description="number of the run, from 1; 0 before any")
-    state: TrainState
+    state: RunState
     message: str
     settings: TrainSettings | None
     epoch: int = Field(description="epochs finished")

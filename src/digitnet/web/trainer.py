@@ -32,8 +32,8 @@ from ..network import Network
 from ..replay import Recording
 from ..stepper import Settings, Stepper
 from . import explain
+from .runstate import ACTIVE, RunState
 
-ACTIVE = ("loading", "running", "paused", "stopping")
 SAMPLE = 1000  # test images behind each point of the live curves
 POINTS_PER_EPOCH = 10  # at full speed, pieces of at most 1/10 of an epoch: curve points within each epoch
 PIECE_SECONDS = 0.1  # ... and of about this long, so the page hears from a slow network often too
@@ -75,7 +75,7 @@ class Run:
 
     number: int
     settings: dict[str, Any]
-    state: str = "loading"
+    state: RunState = RunState.LOADING
     message: str = "loading the training images"
     epoch: int = 0
     progress: float = 0.0
@@ -138,28 +138,28 @@ class Trainer:
 
     def pause(self) -> None:
         with self._lock:
-            self._require("running", "pause")
+            self._require(RunState.RUNNING, "pause")
             self._resume.clear()
-            self._set_state(self._current(), "paused", "paused; take one mini-batch step, resume or stop")
+            self._set_state(self._current(), RunState.PAUSED, "paused; take one mini-batch step, resume or stop")
             self._settle(self._current())  # the piece under way ends first: a paused run does not move
 
     def resume(self) -> None:
         with self._lock:
-            self._require("paused", "resume")
-            self._set_state(self._current(), "running", "training")
+            self._require(RunState.PAUSED, "resume")
+            self._set_state(self._current(), RunState.RUNNING, "training")
             self._resume.set()
 
     def stop(self) -> None:
         with self._lock:
-            self._require(("loading", "running", "paused"), "stop")
+            self._require((RunState.LOADING, RunState.RUNNING, RunState.PAUSED), "stop")
             self._stop.set()
-            self._set_state(self._current(), "stopping", "stopping after the current chunk of mini-batches")
+            self._set_state(self._current(), RunState.STOPPING, "stopping after the current chunk of mini-batches")
             self._resume.set()
 
     def step(self) -> None:
         """Take one mini-batch step of a paused run (the page's step button)."""
         with self._lock:
-            self._require("paused", "take a step")
+            self._require(RunState.PAUSED, "take a step")
             run = self._current()
             if run.stepper is not None and run.stepper.done:
                 raise NotAllowed("cannot take a step: the run has taken all its steps; resume to finish it")
@@ -167,13 +167,13 @@ class Trainer:
             target = run.step + 1
             self._step_wanted.set()
         deadline = time.monotonic() + 30
-        while run.snapshot_step != target and run.state == "paused" and time.monotonic() < deadline:
+        while run.snapshot_step != target and run.state == RunState.PAUSED and time.monotonic() < deadline:
             time.sleep(0.005)  # one mini-batch takes well under a second; the caller wants its result
 
     def _settle(self, run: Run, timeout: float = 10.0) -> None:
         """Wait (lock held) until a paused run's thread has stopped and copied the network it holds."""
         deadline = time.monotonic() + timeout
-        while run.state == "paused" and run.snapshot_step != run.step and time.monotonic() < deadline:
+        while run.state == RunState.PAUSED and run.snapshot_step != run.step and time.monotonic() < deadline:
             self._lock.release()
             try:
                 time.sleep(0.005)
@@ -211,9 +211,9 @@ class Trainer:
                 raise NotAllowed("no network has been trained yet: start a training run first")
             if not _has_network(run):
                 raise NotAllowed(f"the network is still training ({run.state}); pause or stop it first")
-            if run.state == "paused":
+            if run.state == RunState.PAUSED:
                 self._settle(run)
-            if run.state == "paused" and run.snapshot is not None:
+            if run.state == RunState.PAUSED and run.snapshot is not None:
                 return run.snapshot.copy()  # taken when the training thread stopped: its weights, step by step
             return run.net.copy()
 
@@ -223,17 +223,17 @@ class Trainer:
     def run(self) -> Run | None:
         return self._run
 
-    def state(self) -> str:
+    def state(self) -> RunState:
         run = self._run
-        return run.state if run else "idle"
+        return run.state if run else RunState.IDLE
 
     def snapshot(self) -> dict[str, Any]:
         """Everything about the latest run (without the weight images)."""
         with self._lock:
             run = self._run
             if run is None:
-                return {"run": 0, "state": "idle", "message": "no training run yet", "settings": None, "epoch": 0,
-                        "progress": 0.0, "points": [], "history": [], "has_network": False}
+                return {"run": 0, "state": RunState.IDLE, "message": "no training run yet", "settings": None,
+                        "epoch": 0, "progress": 0.0, "points": [], "history": [], "has_network": False}
             return {"run": run.number, "state": run.state, "message": run.message, "settings": run.settings,
                     "epoch": run.epoch, "progress": run.progress, "points": list(run.points),
                     "batches": list(run.batches), "history": list(run.history), "has_network": _has_network(run),
@@ -283,7 +283,7 @@ class Trainer:
 
     def _state_event(self, run: Run | None) -> dict[str, Any]:
         if run is None:
-            return {"run": 0, "state": "idle", "message": "no training run yet", "settings": None, "epoch": 0,
+            return {"run": 0, "state": RunState.IDLE, "message": "no training run yet", "settings": None, "epoch": 0,
                     "progress": 0.0, "has_network": False}
         return {"run": run.number, "state": run.state, "message": run.message, "settings": run.settings,
                 "epoch": run.epoch, "progress": run.progress, "has_network": _has_network(run), **self._steps_of(run)}
@@ -296,14 +296,14 @@ class Trainer:
 
     # -- the run itself ------------------------------------------------------------------------------
 
-    def _require(self, states: str | tuple[str, ...], action: str) -> None:
+    def _require(self, states: RunState | tuple[RunState, ...], action: str) -> None:
         states = (states,) if isinstance(states, str) else states
         run = self._run
         if run is None or run.state not in states:
-            now = run.state if run else "idle"
+            now = run.state if run else RunState.IDLE
             raise NotAllowed(f"cannot {action}: no training run is {' or '.join(states)} (state: {now})")
 
-    def _set_state(self, run: Run, state: str, message: str) -> None:
+    def _set_state(self, run: Run, state: RunState, message: str) -> None:
         run.state, run.message = state, message
         run.state_version += 1
 
@@ -319,15 +319,15 @@ class Trainer:
             sample, validation = self._prepare(run)
             self._check_controls(run)
             self._steps(run, sample, validation)
-            self._finish(run, "finished", f"finished {run.epoch} epochs")
+            self._finish(run, RunState.FINISHED, f"finished {run.epoch} epochs")
         except Stopped:
             if sample is not None and run.net is not None and run.points and run.position > run.points[-1]["epoch"]:
                 self._add_point(run, run.net, run.position, sample)  # the partial epoch's weights
-            self._finish(run, "stopped", f"stopped after {run.epoch} full epochs (step {run.step})")
+            self._finish(run, RunState.STOPPED, f"stopped after {run.epoch} full epochs (step {run.step})")
         except DigitNetError as e:
-            self._finish(run, "failed", str(e))
+            self._finish(run, RunState.FAILED, str(e))
         except Exception as e:  # noqa: BLE001 - the page must hear about any failure, not hang
-            self._finish(run, "failed", f"training failed: {type(e).__name__}: {e}")
+            self._finish(run, RunState.FAILED, f"training failed: {type(e).__name__}: {e}")
         if on_done is not None:
             on_done(run)
 
@@ -347,8 +347,8 @@ class Trainer:
             run.net, run.stepper, run.recording = net, stepper, Recording.start(stepper, every)
             run.sample = sample
             run.total_steps = stepper.total_steps
-            if run.state == "loading":
-                self._set_state(run, "running", "training")
+            if run.state == RunState.LOADING:
+                self._set_state(run, RunState.RUNNING, "training")
         self._add_point(run, net, 0.0, sample)
         self._add_weights(run, net)
         run.snapshot = net.copy()
@@ -448,7 +448,7 @@ class Trainer:
                 and self._resume.is_set() and not self._step_wanted.is_set():
             time.sleep(min(0.02, max(0.0, end - time.perf_counter())))
 
-    def _finish(self, run: Run, state: str, message: str) -> None:
+    def _finish(self, run: Run, state: RunState, message: str) -> None:
         with self._lock:
             self._set_state(run, state, message)
         if run.net is not None:
@@ -495,7 +495,7 @@ def _floats(net: Network, X: np.ndarray) -> np.ndarray:
 
 def _has_network(run: Run) -> bool:
     """Whether the run's network can be used now: it exists and is not changing (paused counts)."""
-    return run.net is not None and run.state not in ("loading", "running", "stopping")
+    return run.net is not None and run.state not in (RunState.LOADING, RunState.RUNNING, RunState.STOPPING)
 
 
 def _record(record: dict[str, Any]) -> dict[str, Any]:
