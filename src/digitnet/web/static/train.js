@@ -1,0 +1,135 @@
+// 5. Training: start a run, follow it live (Server-Sent Events), pause, stop, use or save it.
+import { api, failed, toast } from './api.js';
+import { state, stats } from './state.js';
+import { applyStatus, refreshStatus, showStartup } from './status.js';
+import { $, fmt, html, paint, pct } from './view.js';
+
+const form = $('#train-form');
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const hiddenText = $('#t-hidden').value.trim();
+  const hidden = hiddenText ? hiddenText.split(/[\s,]+/).filter(Boolean).map(Number) : [];
+  const limit = $('#t-limit').value;
+  const body = {
+    hidden,
+    activation: $('#t-activation').value,
+    cost: $('#t-cost').value,
+    learning_rate: Number($('#t-eta').value),
+    batch_size: Number($('#t-batch').value),
+    epochs: Number($('#t-epochs').value),
+    limit: limit ? Number(limit) : null,
+    seconds_per_batch: window.digitnetLive.speed(),
+  };
+  try {
+    await api('/api/train', body);
+    follow();
+  } catch (error) { failed(error); }
+});
+
+$('#t-pause').addEventListener('click', async () => {
+  const paused = state.run && state.run.state === 'paused';
+  try { onTrainState(await api(paused ? '/api/train/resume' : '/api/train/pause', undefined, 'POST')); } catch (error) { failed(error); }
+});
+$('#t-stop').addEventListener('click', async () => {
+  try { onTrainState(await api('/api/train/stop', undefined, 'POST')); } catch (error) { failed(error); }
+});
+$('#t-use').addEventListener('click', async () => {
+  try {
+    const status = await api('/api/train/use', undefined, 'POST');
+    await applyStatus(status);
+    toast(`Now drawing with the network ${status.model.source}.`);
+  } catch (error) { failed(error); }
+});
+$('#t-original').addEventListener('click', async () => {
+  try { await applyStatus(await api('/api/model/original', undefined, 'POST')); } catch (error) { failed(error); }
+});
+$('#t-save').addEventListener('click', async () => {
+  try {
+    const saved = await api('/api/train/save', {});
+    toast(`Saved as ${saved.path}`);
+  } catch (error) { failed(error); }
+});
+$('#t-download').addEventListener('click', (event) => {
+  if ($('#t-download').getAttribute('aria-disabled') === 'true') event.preventDefault();
+});
+
+let source = null;
+/** Whether the page is following a run's events now. */
+export const following = () => source !== null;
+// Follow the training run live (Server-Sent Events); the server replays the run so far on connect.
+export function follow() {
+  if (source) source.close();
+  source = new EventSource('/api/train/events');
+  source.onopen = () => { state.points = []; state.history = []; state.batches = []; };
+  source.addEventListener('state', (e) => onTrainState(JSON.parse(e.data)));
+  source.addEventListener('point', (e) => { state.points.push(JSON.parse(e.data)); drawCurves(); });
+  source.addEventListener('batch', (e) => { state.batches.push(JSON.parse(e.data)); drawCurves(); });
+  source.addEventListener('step', (e) => window.digitnetLive.showStep(JSON.parse(e.data)));
+  source.addEventListener('epoch', (e) => { state.history.push(JSON.parse(e.data)); drawCurves(); renderHistory(); });
+  source.addEventListener('weights', (e) => renderWeights(JSON.parse(e.data)));
+  source.addEventListener('end', () => { source.close(); source = null; });
+}
+
+export const ACTIVE = ['loading', 'running', 'paused', 'stopping'];
+export function onTrainState(s) {
+  const previous = state.run;
+  if (previous && s.run !== previous.run) { state.points = []; state.history = []; state.batches = []; }
+  state.run = { ...(previous || {}), ...s };
+  const r = state.run;
+  const active = ACTIVE.includes(r.state);
+  const settings = r.settings;
+  const what = settings ? `${settings.sizes.join('-')}, ${settings.activation}, ${settings.cost}, η = ${settings.learning_rate}, ` +
+    `batch ${settings.batch_size}, ${settings.limit ? settings.limit.toLocaleString('en') : 'all 60,000'} images` : '';
+  const progress = r.state === 'idle' ? 'No training yet.' : `Run ${r.run}: ${r.state}` +
+    (settings ? ` — epoch ${r.epoch} of ${settings.epochs} (${Math.round(100 * r.progress)}%)` : '') + (what ? `. ${what}.` : '.');
+  $('#t-status').textContent = r.state === 'failed' ? `${progress} ${r.message}` : progress;
+  $('#t-bar').style.width = `${(100 * r.progress).toFixed(1)}%`;
+  $('#t-start').disabled = active;
+  $('#t-pause').disabled = !(r.state === 'running' || r.state === 'paused');
+  $('#t-pause').textContent = r.state === 'paused' ? 'Resume' : 'Pause';
+  $('#t-stop').disabled = !(r.state === 'running' || r.state === 'paused' || r.state === 'loading');
+  $('#t-use').disabled = !r.has_network;
+  $('#t-save').disabled = !r.has_network;
+  $('#t-download').setAttribute('aria-disabled', String(!r.has_network));
+  if (!state.ready) showStartup(r);
+  if (!active && previous && ACTIVE.includes(previous.state)) refreshStatus();
+  window.digitnetLive.onState(r);
+  document.dispatchEvent(new CustomEvent('digitnet:train', { detail: r }));
+  drawCurves();
+}
+
+function renderHistory() {
+  const table = $('#history');
+  const body = table.querySelector('tbody');
+  body.textContent = '';
+  for (const h of state.history) {
+    const tr = html('tr', {}, null, body);
+    html('td', {}, String(h.epoch), tr);
+    html('td', {}, fmt(h.train_cost, 4), tr);
+    html('td', {}, pct(h.train_accuracy), tr);
+    html('td', {}, pct(h.test_accuracy), tr);
+    html('td', {}, fmt(h.seconds, 1), tr);
+  }
+  table.hidden = state.history.length === 0;
+}
+
+function renderWeights(images) {
+  const box = $('#weights');
+  const count = images.data.length;
+  while (box.children.length > count) box.lastChild.remove();
+  while (box.children.length < count) {
+    html('canvas', { width: 28, height: 28, class: 'weight-tile', title: `neuron ${box.children.length}` }, null, box);
+  }
+  images.data.forEach((b64, n) => {
+    const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    const values = Array.from(new Int8Array(bytes.buffer), (v) => v / 127);
+    paint(box.children[n], values, 28, true);
+  });
+}
+
+// The curves are drawn by live.js (axes that follow the numbers, a log scale).
+export function drawCurves() {
+  stats.curve = state.points.map((p) => p.epoch);
+  window.digitnetLive.drawCurves(state);
+}
+document.addEventListener('digitnet:redraw', drawCurves);
