@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from ..checks import brightness
 from ..errors import DigitNetError
@@ -33,8 +33,10 @@ from .lesson_schemas import (
     SurfaceRequest,
     SurfaceResponse,
 )
+from .routes import State
 from .runstate import RunState
 from .schemas import ErrorMessage, ForwardResponse, TrainStatus
+from .state import WebState
 from .trainer import NotAllowed, Run, Trainer
 
 router = APIRouter()
@@ -44,10 +46,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorMessage, "desc
 BODY: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorMessage, "description": "The request body could not be read (it is not UTF-8 text)"},
     413: {"model": ErrorMessage, "description": "The request body is larger than the server accepts"}}
-
-
-def _trainer(request: Request) -> Trainer:
-    return request.app.state.trainer
 
 
 def _paused(trainer: Trainer) -> tuple[Run, Network]:
@@ -83,9 +81,9 @@ def _int8_images(A: np.ndarray) -> dict[str, Any]:
 
 
 @router.post("/api/train/speed", response_model=TrainStatus, responses=CONFLICT | BODY, tags=["training"])
-def train_speed(body: SpeedRequest, request: Request) -> dict:
+def train_speed(body: SpeedRequest, state: State) -> dict:
     """Full speed, or slow motion: one mini-batch every ``seconds_per_batch`` seconds."""
-    trainer = _trainer(request)
+    trainer = state.trainer
     try:
         trainer.set_speed(body.seconds_per_batch)
     except NotAllowed as e:
@@ -94,9 +92,9 @@ def train_speed(body: SpeedRequest, request: Request) -> dict:
 
 
 @router.post("/api/train/step", response_model=StepReport, responses=CONFLICT, tags=["training"])
-def train_step(request: Request) -> dict:
+def train_step(state: State) -> dict:
     """Take one mini-batch step of the paused run; the batch's and the sample's cost before and after."""
-    trainer = _trainer(request)
+    trainer = state.trainer
     run = trainer.run
     try:
         trainer.step()
@@ -108,11 +106,11 @@ def train_step(request: Request) -> dict:
 
 
 @router.get("/api/lessons/batch", response_model=MiniBatch, responses=CONFLICT | NOT_FOUND, tags=["lessons"])
-def lesson_batch(request: Request, layer: int = Query(0, ge=0, le=4), kind: str = Query("W", pattern="^[Wb]$"),
+def lesson_batch(state: State, layer: int = Query(0, ge=0, le=4), kind: str = Query("W", pattern="^[Wb]$"),
                  row: int = Query(0, ge=0, le=511), col: int | None = Query(None, ge=0, le=783)) -> dict:
     """The paused run's next mini-batch: each example's cost and guess, and its nudge -dC_k/dw to one
     weight or bias (``kind`` W with ``row`` and ``col``, or b with ``row``) and their average."""
-    trainer = _trainer(request)
+    trainer = state.trainer
     run, net = _paused(trainer)
     assert run.stepper is not None
     try:
@@ -130,10 +128,10 @@ def lesson_batch(request: Request, layer: int = Query(0, ge=0, le=4), kind: str 
 
 
 @router.get("/api/lessons/gradient", response_model=RankedGradientResponse, responses=CONFLICT, tags=["lessons"])
-def lesson_gradient(request: Request, top: int = Query(20, ge=1, le=2000)) -> dict:
+def lesson_gradient(state: State, top: int = Query(20, ge=1, le=2000)) -> dict:
     """The gradient of the paused run's next mini-batch, its ``top`` largest entries first, the share
     they carry, and the first layer's gradient as images over the 28x28 input."""
-    trainer = _trainer(request)
+    trainer = state.trainer
     run, net = _paused(trainer)
     assert run.stepper is not None
     idx = _next_batch(trainer, run)
@@ -154,9 +152,9 @@ def _run_with_network(trainer: Trainer) -> tuple[Run, Network]:
 
 
 @router.post("/api/lessons/surface", response_model=SurfaceResponse, responses=CONFLICT | BODY, tags=["lessons"])
-def lesson_surface(body: SurfaceRequest, request: Request) -> dict:
+def lesson_surface(body: SurfaceRequest, state: State) -> dict:
     """A 2-D slice of the cost around the run's current weights, on the fixed sample, with the path."""
-    trainer = _trainer(request)
+    trainer = state.trainer
     run, net = _run_with_network(trainer)
     if run.sample is None or run.recording is None:
         raise HTTPException(409, "the run has no sample of test images yet")
@@ -179,11 +177,10 @@ def lesson_surface(body: SurfaceRequest, request: Request) -> dict:
 _cache_lock = threading.Lock()
 
 
-def _replayed(request: Request, step: int) -> tuple[Recording, Network]:
+def _replayed(state: WebState, step: int) -> tuple[Recording, Network]:
     """The network after ``step`` steps of the loaded recording, else of the latest run's."""
-    state = request.app.state
-    loaded = getattr(state, "lesson_recording", None)
-    run = _trainer(request).run
+    loaded = state.recording
+    run = state.trainer.run
     if loaded is not None:
         rec, X, y = loaded
     elif run is not None and run.recording is not None and run.stepper is not None:
@@ -193,7 +190,7 @@ def _replayed(request: Request, step: int) -> tuple[Recording, Network]:
     if not 0 <= step <= rec.step:
         raise HTTPException(404, f"step {step} is not in the recording (steps 0..{rec.step})")
     with _cache_lock:
-        cached = getattr(state, "lesson_replay_cache", None)
+        cached = state.replay_cache
         if cached is not None and cached[0] is rec and cached[1] == step:
             return rec, cached[2]
     try:
@@ -201,14 +198,14 @@ def _replayed(request: Request, step: int) -> tuple[Recording, Network]:
     except DigitNetError as e:
         raise HTTPException(409, str(e)) from None
     with _cache_lock:
-        state.lesson_replay_cache = (rec, step, net)
+        state.replay_cache = (rec, step, net)
     return rec, net
 
 
 @router.get("/api/lessons/replay", response_model=ReplayState, responses=CONFLICT | NOT_FOUND, tags=["lessons"])
-def lesson_replay(request: Request, step: int = Query(ge=0, le=10_000_000)) -> dict:
+def lesson_replay(state: State, step: int = Query(ge=0, le=10_000_000)) -> dict:
     """The recorded run as it was after ``step`` steps: its curves so far and its weight pictures."""
-    rec, net = _replayed(request, step)
+    rec, net = _replayed(state, step)
     spe = -(-rec.data["images"] // rec.settings.batch_size)
     return {"step": step, "total_steps": rec.step, "steps_per_epoch": spe, "epoch": step / spe,
             "points": [p for p in list(rec.points) if p["step"] <= step], **_int8_images(net.W[0][:32])}
@@ -216,16 +213,16 @@ def lesson_replay(request: Request, step: int = Query(ge=0, le=10_000_000)) -> d
 
 @router.post("/api/lessons/replay/forward", response_model=ForwardResponse, responses=CONFLICT | NOT_FOUND | BODY,
              tags=["lessons"])
-def lesson_replay_forward(body: ReplayForwardRequest, request: Request) -> dict:
+def lesson_replay_forward(body: ReplayForwardRequest, state: State) -> dict:
     """The network of step ``step`` of the recording, thinking about ``image``: every layer's z and a."""
-    _, net = _replayed(request, body.step)
+    _, net = _replayed(state, body.step)
     return {**explain.forward(net, np.asarray(body.image)), "model_version": -1}  # -1: not the served network
 
 
 @router.get("/api/lessons/replay/model", response_class=Response, responses=CONFLICT | NOT_FOUND, tags=["lessons"])
-def lesson_replay_model(request: Request, step: int = Query(ge=0, le=10_000_000)) -> Response:
+def lesson_replay_model(state: State, step: int = Query(ge=0, le=10_000_000)) -> Response:
     """The network of step ``step`` of the recording, as a model file (.npz)."""
-    _, net = _replayed(request, step)
+    _, net = _replayed(state, step)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.npz"
         net.save(path)
@@ -235,12 +232,12 @@ def lesson_replay_model(request: Request, step: int = Query(ge=0, le=10_000_000)
 
 
 @router.post("/api/lessons/recording/save", response_model=RecordingInfo, responses=CONFLICT | BODY, tags=["lessons"])
-def recording_save(body: RecordingName, request: Request) -> dict:
+def recording_save(body: RecordingName, state: State) -> dict:
     """Save the latest run's recording in the server's output directory."""
-    run = _trainer(request).run
+    run = state.trainer.run
     if run is None or run.recording is None or run.state in (RunState.LOADING, RunState.RUNNING, RunState.STOPPING):
         raise HTTPException(409, "no recording to save: train a network, and pause, stop or finish it first")
-    path = Path(request.app.state.output_dir) / f"{body.name}.recording.npz"
+    path = state.output / f"{body.name}.recording.npz"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         run.recording.save(path)
@@ -251,12 +248,12 @@ def recording_save(body: RecordingName, request: Request) -> dict:
 
 @router.post("/api/lessons/recording/load", response_model=RecordingInfo, responses=CONFLICT | NOT_FOUND | BODY,
              tags=["lessons"])
-def recording_load(body: RecordingName, request: Request) -> dict:
+def recording_load(body: RecordingName, state: State) -> dict:
     """Load a recording saved in the output directory, to replay it (on the server's training images)."""
-    path = Path(request.app.state.output_dir) / f"{body.name}.recording.npz"
+    path = state.output / f"{body.name}.recording.npz"
     if not path.is_file():
         raise HTTPException(404, f"there is no recording {path.name} in the output directory")
-    trainer = _trainer(request)
+    trainer = state.trainer
     try:
         rec = Recording.load(path)
         X, y = trainer._data()[:2]
@@ -264,5 +261,5 @@ def recording_load(body: RecordingName, request: Request) -> dict:
         rec.check_data(Network(rec.network["sizes"], rec.network["activation"], rec.network["cost"]), X, y)
     except DigitNetError as e:
         raise HTTPException(409, str(e)) from None
-    request.app.state.lesson_recording = (rec, X, y)
+    state.recording = (rec, X, y)
     return {"filename": path.name, "steps": rec.step, "snapshots": len(rec.snapshots)}

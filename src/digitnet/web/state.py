@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request
 from .. import __version__
 from ..errors import ConfigError, DigitNetError
 from ..network import Network
+from ..replay import Recording
 from .runstate import ACTIVE, RunState
 from .schemas import N_INPUTS, N_OUTPUTS, ModelInfo, Status
 from .trainer import Run, Trainer
@@ -78,6 +79,8 @@ class WebState:
         self.cache_file = (_default_cache_file(self.settings) if use_cache and data is None and data_dir is None
                            else None)
         self.startup_message = "ready" if net is not None else "no network loaded"
+        self.recording: tuple[Recording, np.ndarray, np.ndarray] | None = None  # loaded to replay (lessons.py)
+        self.replay_cache: tuple[Recording, int, Network] | None = None  # the last replayed step's network
 
     # -- the default network, at start-up ----------------------------------------------------------------
 
