@@ -69,3 +69,17 @@ def test_the_schema_lists_exactly_the_run_states() -> None:
     schema = create_app(None, train_default=False, use_cache=False).openapi()
     assert schema["components"]["schemas"]["RunState"]["enum"] == [s.value for s in RunState]
     assert str(RunState.PAUSED) == f"{RunState.PAUSED}" == "paused"
+
+
+def test_no_javascript_function_over_80_lines() -> None:
+    """Functions as the page's files write them: ``function name(...) {`` up to the ``}`` at its indent."""
+    long = []
+    for path in STATIC.glob("*.js"):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            m = re.match(r"^(\s*)(?:export )?(?:async )?function (\w+)", line)
+            if m and not line.rstrip().endswith("}"):  # not a one-line function
+                end = next(j for j in range(i + 1, len(lines)) if lines[j] == m.group(1) + "}")
+                if end - i + 1 > 80:
+                    long.append(f"{path.name}:{m.group(2)} ({end - i + 1} lines)")
+    assert not long

@@ -81,7 +81,17 @@ export function buildDiagram() {
   svg('text', { x: caption.x, y: caption.y, class: 'caption', 'text-anchor': vertical ? 'start' : 'middle' }, gText)
     .textContent = 'input: 784';
 
-  // Connections: the strongest weights into each layer, between neurons that are drawn.
+  drawLinks(lay, gLinks);
+  drawNeurons(lay, gNeurons, gText);
+  const firstNeuron = diagram.neurons[0] && diagram.neurons[0][0];
+  if (firstNeuron) firstNeuron.setAttribute('tabindex', 0);
+  if (state.current) updateDiagram(state.current);
+  if (state.selected) markSelected();
+  if (state.backprop) drawBackprop();
+}
+
+// Connections: the strongest weights into each layer, between neurons that are drawn.
+function drawLinks(lay, gLinks) {
   diagram.links = [];
   for (const c of state.info.connections) {
     const col = lay.cols[c.layer - 1];
@@ -89,7 +99,7 @@ export function buildDiagram() {
     for (let i = 0; i < c.to.length; i++) {
       const to = c.to[i]; const from = c.from[i]; const w = c.weight[i];
       if (to >= col.shown || (prev && from >= prev.shown)) continue;
-      const p = prev ? prev.pos[from] : pixelPosition(g, from);
+      const p = prev ? prev.pos[from] : pixelPosition(lay.grid, from);
       const q = col.pos[to];
       const s = Math.abs(w) / (c.max_abs || 1);
       const line = svg('line', { x1: p.x, y1: p.y, x2: q.x, y2: q.y, stroke: rgb(w >= 0 ? BLUE : RED),
@@ -99,8 +109,11 @@ export function buildDiagram() {
   }
   const top = state.info.connections.length ? state.info.connections[0].to.length : 0;
   $('#links-note').textContent = `(lines: the ${top} strongest weights into each layer)`;
+}
 
-  // Neurons, focusable: one tab stop for the diagram, arrow keys between neurons.
+// Neurons, focusable: one tab stop for the diagram, arrow keys between neurons.
+function drawNeurons(lay, gNeurons, gText) {
+  const vertical = lay.vertical;
   diagram.neurons = [];
   diagram.labels = [];
   diagram.values = [];
@@ -134,11 +147,6 @@ export function buildDiagram() {
       });
     }
   }
-  const firstNeuron = diagram.neurons[0] && diagram.neurons[0][0];
-  if (firstNeuron) firstNeuron.setAttribute('tabindex', 0);
-  if (state.current) updateDiagram(state.current);
-  if (state.selected) markSelected();
-  if (state.backprop) drawBackprop();
 }
 
 net.addEventListener('keydown', (event) => {
