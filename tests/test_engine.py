@@ -283,7 +283,7 @@ def test_divergence_is_reported():
         Network((32, 16, 4), activation="relu", seed=0).fit(X, y, epochs=3, learning_rate=1e30, engine="numba")
 
 
-def test_progress_is_reported_in_whole_mini_batches():
+def test_progress_is_reported_in_whole_mini_batches() -> None:
     X = images(1000, 16, seed=10)
     y = labels(1000, 3, seed=10)
     net = Network((16, 8, 3), seed=0)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ..errors import DigitNetError
 from . import _signals
+from ._common import Parser
 
 # Order in `digitnet --help`; modules not listed come after, alphabetically.
 ORDER = ["train", "evaluate", "predict", "show", "serve", "export"]
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command module's subcommand."""
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="digitnet",
         description="The handwritten-digit network of the 3Blue1Brown lessons: train it, ask it, look inside it.",
     )
@@ -36,7 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"{__name__}.{name}")
         if hasattr(module, "register"):
             module.register(subparsers)
+    _remember_parsers(parser)
     return parser
+
+
+def _remember_parsers(parser: argparse.ArgumentParser) -> None:
+    """Give every (sub)command's namespace its own parser, so errors found late can name the command."""
+    parser.set_defaults(command_parser=parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _remember_parsers(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the command's own parser, whose --help lists the options it has
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

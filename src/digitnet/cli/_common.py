@@ -1,8 +1,50 @@
-"""Helpers shared by the command modules: argument types and the dataset option."""
+"""Helpers shared by the command modules: the parser, its help format, argument types, the dataset option."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any, NoReturn
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other digitnet error.
+
+    argparse prints a usage block and starts with the subcommand's name; here the error reads
+    ``digitnet: error: MESSAGE; see 'digitnet train --help'`` and the exit status is 2.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"digitnet: error: {message}; see '{self.prog} --help'\n")
+
+
+def plural(n: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``, ``0 epochs``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def user_value(value: object) -> str:
+    """A default as the user would type it: ``16,16`` for a tuple of layer sizes."""
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(str, value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Adds "(default: X)" to an option's help, once, unless the help already says its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default is None or default is False or default is argparse.SUPPRESS
+                or not action.option_strings):
+            return text
+        return f"{text} (default: {user_value(default).replace('%', '%%')})"
 
 
 def int_list(text: str) -> tuple[int, ...]:

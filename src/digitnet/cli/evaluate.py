@@ -48,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.model}: {'-'.join(map(str, net.sizes))} {net.activation}, {net.cost_name} cost")
     print(f"{args.split} accuracy {100 * result['accuracy']:.2f}% ({round(result['accuracy'] * len(y)):,} of "
           f"{len(y):,})  cost {result['cost']:.4f}")
-    width = max(len(n) for n in names)
-    print(f"{'class':<{width}}  accuracy   count")
+    width = max(len("class"), *(len(n) for n in names))
+    print(f"{'class':<{width}}  {'accuracy':>8}  {'count':>6}")
     for k, v in result["per_class"].items():
         acc = "-" if v["accuracy"] is None else f"{100 * v['accuracy']:.2f}%"
-        print(f"{names[k]:<{width}}  {acc:>8}  {v['count']:>6}")
+        print(f"{names[k]:<{width}}  {acc:>8}  {v['count']:>6,}")
     return 0

@@ -18,15 +18,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve", help="the web page: draw a digit and watch the network think and learn",
         description="Start a local web server with a page where you draw a digit and watch the network's "
                     "neurons light up layer by layer, inspect a neuron's weights, see what backpropagation "
-                    "wants to change, and train networks live.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "wants to change, and train networks live.")
     p.add_argument("model", nargs="?", default=None,
                    help="a model file written by `digitnet train`; default: train the lessons' network at startup")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on; 0.0.0.0 makes the page reachable from other machines")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
     p.add_argument("--open", action="store_true", help="open the page in the web browser")
-    p.add_argument("--output-dir", default=".", metavar="DIR", help="where the page's 'Save' writes model files")
+    p.add_argument("--output-dir", default=".", metavar="DIR",
+                   help="where the page's 'Save' writes model files (default: the current directory)")
     p.add_argument("--no-cache", action="store_true",
                    help="with no MODEL: train the default network even if a trained copy is in the cache")
     add_data_option(p)

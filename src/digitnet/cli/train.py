@@ -14,7 +14,7 @@ from typing import Any
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from . import _signals
-from ._common import add_data_option, int_list
+from ._common import add_data_option, int_list, plural
 
 # The defaults: the lesson's network, with the settings that train it best here (see README).
 DEFAULTS: dict[str, Any] = {
@@ -38,29 +38,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train", help="train the network and save it",
         description="Train a network by stochastic gradient descent and save it. With no options: the "
-                    "lessons' 784-16-16-10 sigmoid network with the quadratic cost, on the bundled MNIST.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "lessons' 784-16-16-10 sigmoid network with the quadratic cost, on the bundled MNIST.")
     p.add_argument("--hidden", type=int_list, default=d["hidden"], metavar="SIZES",
                    help="hidden layer sizes, e.g. 16,16 or 100 (input and output sizes come from the data)")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default=d["activation"],
                    help="hidden layers' activation")
     p.add_argument("--cost", choices=list(COSTS), default=d["cost"],
                    help="quadratic (sigmoid outputs, the lesson's) or cross-entropy (softmax outputs)")
-    p.add_argument("--epochs", type=int, default=d["epochs"], help="passes over the training data")
-    p.add_argument("--batch-size", type=int, default=d["batch_size"], help="examples per mini-batch")
-    p.add_argument("--learning-rate", "--eta", type=float, default=d["learning_rate"], help="step size eta")
-    p.add_argument("--momentum", type=float, default=d["momentum"], help="momentum mu (0 = plain SGD)")
-    p.add_argument("--weight-decay", type=float, default=d["weight_decay"], help="L2 weight decay lambda")
-    p.add_argument("--lr-decay", type=float, default=d["learning_rate_decay"], dest="learning_rate_decay",
+    p.add_argument("--epochs", type=int, metavar="N", default=d["epochs"], help="passes over the training data")
+    p.add_argument("--batch-size", type=int, metavar="N", default=d["batch_size"], help="examples per mini-batch")
+    p.add_argument("--learning-rate", "--eta", type=float, metavar="ETA", default=d["learning_rate"],
+                   help="step size eta")
+    p.add_argument("--momentum", type=float, metavar="MU", default=d["momentum"], help="momentum mu (0 = plain SGD)")
+    p.add_argument("--weight-decay", type=float, metavar="LAMBDA", default=d["weight_decay"],
+                   help="L2 weight decay lambda")
+    p.add_argument("--lr-decay", type=float, metavar="F", default=d["learning_rate_decay"], dest="learning_rate_decay",
                    help="multiply the learning rate by this after every epoch")
-    p.add_argument("--seed", type=int, default=d["seed"], help="random seed (same seed, same model, bit for bit)")
+    p.add_argument("--seed", type=int, metavar="N", default=d["seed"],
+                   help="random seed (same seed, same model, bit for bit)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=d["dtype"], help="floating-point precision")
     p.add_argument("--engine", choices=["auto", "numba", "numpy"], default=None,
                    help="the compiled engine, or the plain NumPy reference (default: auto, or the engine of the "
                         "run being resumed, so that it ends as it would have)")
     add_data_option(p)
     p.add_argument("--limit", type=int, default=None, metavar="N", help="train on the first N training images only")
-    p.add_argument("-o", "--out", default=DEFAULT_OUT, help="where to save the model")
+    p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="PATH", help="where to save the model")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="where to save a checkpoint on Ctrl-C/SIGTERM (default: OUT with .checkpoint.npz)")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
@@ -141,7 +143,7 @@ def _data_and_network(args: argparse.Namespace, settings: dict[str, Any], traini
         raise ConfigError(f"checkpoint {args.resume} is for sizes {net.sizes}, but the data gives {sizes}")
 
     print(f"training {'-'.join(map(str, net.sizes))} {net.activation} network, {net.cost_name} cost, "
-          f"{len(X):,} images, {training.describe()}")
+          f"{plural(len(X), 'image')}, {training.describe()}")
     return X, y, X_test, y_test, net, opt
 
 
@@ -197,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
         with _signals.deferred():  # a second Ctrl-C (or kill) must not cut the checkpoint short
             save_checkpoint(ckpt_path, net, opt, settings)
-        print(f"\ninterrupted: {len(net.history)} whole epochs kept in checkpoint {ckpt_path}\n"
+        print(f"\ninterrupted: {plural(len(net.history), 'whole epoch')} kept in checkpoint {ckpt_path}\n"
               f"resume with: digitnet train --resume {ckpt_path} --out {out}", file=sys.stderr)
         return 130
     except TrainingDiverged as e:
@@ -207,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         target = _beside(out, "diverged") if replaces else out
         with _signals.deferred():
             net.save(target)
-        print(f"digitnet: error: {e}\nthe last finite model ({len(net.history)} epochs) is saved in {target}"
+        print(f"digitnet: error: {e}\nthe last finite model ({plural(len(net.history), 'epoch')}) is saved in {target}"
               + (f"; {out} is left as it was" if replaces else ""), file=sys.stderr)
         return 1
     return _save_finished(net, out, X_test, y_test)
