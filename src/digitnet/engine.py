@@ -379,3 +379,26 @@ def _packed_for(net: Any, opt: Any, threads: int, keep: dict | None) -> tuple[_P
             return keep["packed"], keep["scratch"]
     packed = _Packed(net, opt)
     return packed, packed.scratch(threads=threads if threads > 1 else 0)
+
+
+# -- compiling ahead ---------------------------------------------------------------------------------
+
+def warm_up(net: Any, X: np.ndarray, batch_size: int, engine: str = "auto") -> None:
+    """Compile (or load from the disk cache) the kernels a run of ``net`` on images like ``X`` needs:
+    SGD for this mini-batch size and the forward pass used to judge it, on a copy and a few images.
+
+    Called before training, so that the compile time can be announced instead of looking frozen.
+    """
+    if _resolve(engine) != "numba":
+        return
+    from .training import SGD
+
+    copy = net.copy()
+    opt = SGD(0.0)
+    opt.init_state(copy)
+    few = X[:max(batch_size, 1)]
+    Y = copy.one_hot(np.zeros(len(few), dtype=np.int64), len(few))
+    _run_numba(copy, few, Y, np.arange(len(few)), batch_size, opt)
+    images = np.resize(X[:COMPILED_MIN_IMAGES], (COMPILED_MIN_IMAGES, X.shape[1])).astype(X.dtype)
+    _predict_proba_numba(copy, images)
+    _predict_proba_numba(copy, images.astype(net.dtype) / net.dtype(255) if X.dtype == np.uint8 else images)

@@ -14,7 +14,7 @@ from typing import Any
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from . import _signals
-from ._common import add_data_option, int_list, plural
+from ._common import add_data_option, announce_while, int_list, plural
 
 # The defaults: the lesson's network, with the settings that train it best here (see README).
 DEFAULTS: dict[str, Any] = {
@@ -169,6 +169,10 @@ def run(args: argparse.Namespace) -> int:
     _check_out(ckpt_path, "--checkpoint")  # found out now, not at the interrupt when the training is at stake
 
     X, y, X_test, y_test, net, opt = _data_and_network(args, settings, training, net, opt)
+    from .. import engine as compiled
+
+    announce_while("compiling the training engine for this CPU, once (then cached): ",
+                   lambda: compiled.warm_up(net, X, training.batch_size, engine))
     bar = None
     quiet = args.quiet or not sys.stderr.isatty()
 
