@@ -113,9 +113,11 @@ def test_the_average_nudge_is_the_batch_gradient_of_the_network(client: TestClie
     idx = ref.batch()
     X, Y = ref.X[idx].astype(np.float32) / 255, ref.Y[idx]
     dW, db = ref.net.gradients(X, Y)
-    for query, g in [({"layer": 0, "kind": "W", "row": 3, "col": 400}, dW[0][3, 400]),
-                     ({"layer": 1, "kind": "W", "row": 7, "col": 2}, dW[1][7, 2]),
-                     ({"layer": 1, "kind": "b", "row": 4}, db[1][4])]:
+    queries: list[tuple[dict[str, str | int], float]] = [
+        ({"layer": 0, "kind": "W", "row": 3, "col": 400}, dW[0][3, 400]),
+        ({"layer": 1, "kind": "W", "row": 7, "col": 2}, dW[1][7, 2]),
+        ({"layer": 1, "kind": "b", "row": 4}, db[1][4])]
+    for query, g in queries:
         batch = ok(client.get("/api/lessons/batch", params=query))
         assert batch["step"] == k and batch["indices"] == idx.tolist() and len(batch["nudges"]) == 10
         np.testing.assert_allclose(batch["average"], -g, rtol=1e-4, atol=1e-9)

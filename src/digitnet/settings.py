@@ -75,7 +75,8 @@ class TrainingSettings:
 
     def describe(self) -> str:
         """One line for people: 'N epochs of mini-batches of B, learning rate eta[, momentum ...]'."""
-        return (f"{self.epochs} epoch{"" if self.epochs == 1 else "s"} of mini-batches of {self.batch_size}, learning rate {self.learning_rate:g}"
+        epochs = f"{self.epochs} epoch" + ("" if self.epochs == 1 else "s")
+        return (f"{epochs} of mini-batches of {self.batch_size}, learning rate {self.learning_rate:g}"
                 + (f", momentum {self.momentum:g}" if self.momentum else "")
                 + (f", weight decay {self.weight_decay:g}" if self.weight_decay else "")
                 + (f", learning rate x{self.learning_rate_decay:g} per epoch" if self.learning_rate_decay != 1 else ""))
