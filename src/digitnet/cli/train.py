@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     X, y, X_test, y_test, net, opt = _data_and_network(args, settings, training, net, opt)
     from .. import engine as compiled
 
-    announce_while("compiling the training engine for this CPU, once (then cached): ",
+    announce_while("compiling the training engine for this CPU, once (later runs load it from the cache): ",
                    lambda: compiled.warm_up(net, X, training.batch_size, engine))
     bar = None
     quiet = args.quiet or not sys.stderr.isatty()
