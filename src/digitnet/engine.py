@@ -23,7 +23,7 @@ import numpy as np
 
 from .checks import brightness
 from .errors import ConfigError
-from .optimizer import sgd_batches
+from .optimizer import SGD, sgd_batches
 from .settings import ENGINES
 
 # Below this many images, predict with NumPy; below PARALLEL_MIN_IMAGES, on one thread.
@@ -391,8 +391,6 @@ def warm_up(net: Any, X: np.ndarray, batch_size: int, engine: str = "auto") -> N
     """
     if _resolve(engine) != "numba":
         return
-    from .training import SGD
-
     copy = net.copy()
     opt = SGD(0.0)
     opt.init_state(copy)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import threading
@@ -45,7 +46,8 @@ def train_save(request: SaveRequest, state: State) -> SavedModel:
     except (OSError, DigitNetError) as e:
         raise HTTPException(500, f"could not write {path}: {getattr(e, 'strerror', None) or e}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the output 'directory' is a file: nothing was written
+            tmp.unlink(missing_ok=True)
     return SavedModel(path=str(path.resolve()), filename=path.name)
 
 
