@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"optimizer"},
     {"engine"},
     {"evaluation"},
-    {"training", "model_file", "onnx_export"},
+    {"training", "model_file", "onnx_export", "page_export"},
     {"network"},
     {"checkpoint", "inspect", "sklearn", "digitnet", "stepper", "surface"},
     {"plots", "nudges", "replay"},
