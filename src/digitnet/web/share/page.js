@@ -59,7 +59,7 @@
       const li = document.createElement('li');
       li.className = d === guess ? 'guess' : '';
       li.dataset.digit = String(d);
-      li.innerHTML = `<span class="value">${v.toFixed(3)}</span><span class="bar" style="width:${Math.round(150 * v)}px"></span>`;
+      li.innerHTML = `<span class="digit">${d}</span><span class="value">${v.toFixed(3)}</span><span class="bar" style="width:${Math.round(150 * v)}px"></span>`;
       return li;
     }));
   }
