@@ -215,7 +215,7 @@ def test_export_never_leaves_half_a_file(tmp_path, trained, monkeypatch):
     def fail(*args: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("digitnet.atomic_file.os.replace", fail)
+    monkeypatch.setattr("digitnet.files.os.replace", fail)
     with pytest.raises(DigitNetError, match="No space left"):
         export(trained, out)
     assert out.read_text() == "the old page"

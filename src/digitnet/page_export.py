@@ -24,9 +24,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .atomic_file import atomic_write
 from .costs import get_cost
 from .errors import DigitNetError
+from .files import atomic_write
 from .netlike import NetworkLike
 
 SHARE = Path(__file__).resolve().parent / "web" / "share"
@@ -78,17 +78,13 @@ def render(net: NetworkLike, title: str = "digitnet") -> str:
 
 
 def export(net: NetworkLike, path: str | os.PathLike[str], title: str | None = None) -> Path:
-    """Write the page for ``net`` to ``path`` atomically (never half a file); returns the path."""
-    out = Path(path)
-    if not out.parent.is_dir():
-        raise DigitNetError(f"cannot write {str(out)!r}: the directory {str(out.parent)!r} does not exist")
+    """Write the page for ``net`` to ``path`` atomically (never half a file); returns the file written."""
     text = render(net, title or f"digitnet: a {'-'.join(str(n) for n in net.sizes)} network").encode("utf-8")
 
     def write(f: BinaryIO) -> None:
         f.write(text)
 
     try:
-        atomic_write(out, write)
+        return atomic_write(path, write, DigitNetError)
     except OSError as e:
-        raise DigitNetError(f"cannot write {str(out)!r}: {e.strerror or e}; choose another place") from e
-    return out
+        raise DigitNetError(f"cannot write {os.fspath(path)!r}: {e.strerror or e}; choose another place") from e
