@@ -190,25 +190,34 @@ def test_the_inspector_shows_a_neurons_weights_a_z_and_b(opened, trained):
     assert not opened.page.locator("#neuron-weights").is_visible()
 
 
-def test_export_writes_one_page_with_the_model_inside(tmp_path, trained, capsys):
-    trained.save(tmp_path / "m.npz")
+@pytest.fixture
+def small() -> Network:
+    """An untrained network with a ReLU layer and softmax outputs: the command's tests need no training."""
+    return Network((784, 8, 10), activation="relu", cost="cross-entropy", seed=1)
+
+
+def test_export_writes_one_page_with_the_model_inside(tmp_path, small, capsys):
+    small.save(tmp_path / "m.npz")
     assert main(["export", str(tmp_path / "m.npz"), str(tmp_path / "page.html")]) == 0
     text = (tmp_path / "page.html").read_text()
     assert str(tmp_path / "page.html") in capsys.readouterr().out
     assert "<script src" not in text and "http://" not in text and "https://" not in text
-    W0 = base64.b64encode(trained.W[0].astype("<f4").tobytes()).decode()
+    W0 = base64.b64encode(small.W[0].astype("<f4").tobytes()).decode()
     assert W0 in text
 
 
-def test_export_refuses_an_unknown_suffix_in_one_line(tmp_path, trained, capsys):
-    trained.save(tmp_path / "m.npz")
+def test_export_refuses_an_unknown_suffix_in_one_line(tmp_path, small, capsys):
+    small.save(tmp_path / "m.npz")
     assert main(["export", str(tmp_path / "m.npz"), str(tmp_path / "page.pdf")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("digitnet: error:") and "page.pdf" in err and ".html" in err and "\n" not in err
     assert not (tmp_path / "page.pdf").exists()
+    assert main(["export", str(tmp_path / "m.npz"), str(tmp_path / "no-such-dir" / "page.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("digitnet: error:") and "no-such-dir" in err and "\n" not in err
 
 
-def test_export_never_leaves_half_a_file(tmp_path, trained, monkeypatch):
+def test_export_never_leaves_half_a_file(tmp_path, small, monkeypatch):
     out = tmp_path / "page.html"
     out.write_text("the old page")
 
@@ -217,6 +226,6 @@ def test_export_never_leaves_half_a_file(tmp_path, trained, monkeypatch):
 
     monkeypatch.setattr("digitnet.files.os.replace", fail)
     with pytest.raises(DigitNetError, match="No space left"):
-        export(trained, out)
+        export(small, out)
     assert out.read_text() == "the old page"
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
