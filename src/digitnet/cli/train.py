@@ -14,22 +14,9 @@ from typing import Any
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from . import _signals
+from ..run import DEFAULTS
 from ._common import add_data_option, announce_while, int_list, plural
 
-# The defaults: the lesson's network, with the settings that train it best here (see README).
-DEFAULTS: dict[str, Any] = {
-    "hidden": (16, 16),
-    "activation": "sigmoid",
-    "cost": "quadratic",
-    "epochs": 30,
-    "batch_size": 10,
-    "learning_rate": 1.5,
-    "momentum": 0.0,
-    "weight_decay": 1e-4,
-    "learning_rate_decay": 0.93,
-    "seed": 0,
-    "dtype": "float32",
-}
 DEFAULT_OUT = "digitnet-model.npz"
 
 
@@ -124,27 +111,20 @@ def _data_and_network(args: argparse.Namespace, settings: dict[str, Any], traini
                       ) -> tuple[Any, Any, Any, Any, Any, Any]:
     """The training and test images, and the network and optimiser: new, or the resumed run's
     (whose sizes must fit the data)."""
-    from .. import data
+    from .. import run as training_run
     from ..errors import ConfigError
-    from ..network import Network
-    from ..optimizer import SGD
 
-    X, y = data.load_mnist_uint8("train", data_dir=settings["data"])
-    X_test, y_test = data.load_mnist("test", data_dir=settings["data"])
-    if settings.get("limit"):
-        X, y = X[:settings["limit"]], y[:settings["limit"]]
-    n_classes = len(data.class_names(settings["data"]))
-    sizes = (X.shape[1], *settings["hidden"], n_classes)
+    data = training_run.load_data(settings["data"])
+    X, y = data.training(settings.get("limit"))
+    sizes = training_run.sizes_for(settings, data)
     if net is None or opt is None:
-        net = Network(sizes, activation=settings["activation"], cost=settings["cost"], seed=settings["seed"],
-                      dtype=settings["dtype"])
-        opt = SGD.from_settings(training)
+        net, opt = training_run.build(settings, data)
     elif tuple(net.sizes) != sizes:
         raise ConfigError(f"checkpoint {args.resume} is for sizes {net.sizes}, but the data gives {sizes}")
 
     print(f"training {'-'.join(map(str, net.sizes))} {net.activation} network, {net.cost_name} cost, "
           f"{plural(len(X), 'image')}, {training.describe()}")
-    return X, y, X_test, y_test, net, opt
+    return X, y, data.X_test, data.y_test, net, opt
 
 
 def run(args: argparse.Namespace) -> int:
