@@ -63,6 +63,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         q.add_argument("--dpi", type=int, default=100, help="resolution of the PNG (default: 100)")
         q.add_argument("--show", action="store_true", help="also open the picture in a window, if there is a display")
         q.set_defaults(func=run)
+    q = kinds.add_parser("sweep", help="a sweep's accuracy: heat map over two settings, and against network size",
+                         description="Draw a `digitnet sweep` database: the mean test accuracy over seeds as a heat "
+                                     "map over two settings (DB-heatmap.png), and against the number of parameters "
+                                     "with the spread over seeds, the lesson's 16-16 marked (DB-sizes.png).")
+    q.add_argument("db", help="a SQLite file written by `digitnet sweep`")
+    q.add_argument("--x", default="learning_rate", help="the heat map's x setting, a column of the trials table "
+                                                        "(default: learning_rate)")
+    q.add_argument("--y", default="batch_size", help="the heat map's y setting (default: batch_size)")
+    q.add_argument("--dpi", type=int, default=100, help="resolution of the PNGs (default: 100)")
+    q.set_defaults(func=run_sweep)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +113,29 @@ def run(args: argparse.Namespace) -> int:
     print(out)
     if args.show:
         _open_window(fig, out)
+    return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """``digitnet show sweep DB``: write DB-heatmap.png and DB-sizes.png in the current directory."""
+    from ..errors import ConfigError
+    from ..sweep import db, pictures
+
+    con = db.connect(args.db, create=False)
+    try:
+        rows = db.rows(con, status="done")
+    finally:
+        con.close()
+    if not rows:
+        raise ConfigError(f"{args.db}: no finished trial to draw yet; run the sweep first")
+    for axis in (args.x, args.y):
+        if axis not in db.COLUMNS:
+            raise ConfigError(f"--x/--y {axis}: not a setting; choose from {', '.join(db.COLUMNS)}")
+    stem = Path(args.db).stem
+    for name, fig in (("heatmap", pictures.plot_heatmap(rows, args.x, args.y)), ("sizes", pictures.plot_sizes(rows))):
+        out = Path(f"{stem}-{name}.png")
+        _save(fig, out, args.dpi)
+        print(out)
     return 0
 
 
