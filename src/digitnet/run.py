@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from . import training
 from .errors import ConfigError
 from .network import Network
-from . import training
 from .optimizer import SGD
 from .settings import TrainingSettings
 

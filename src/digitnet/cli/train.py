@@ -13,8 +13,8 @@ from typing import Any
 
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
-from . import _signals
 from ..run import DEFAULTS
+from . import _signals
 from ._common import add_data_option, announce_while, int_list, plural
 
 DEFAULT_OUT = "digitnet-model.npz"
