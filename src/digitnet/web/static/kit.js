@@ -1,4 +1,5 @@
-// Small helpers shared by the lessons' modules (live.js, lessons.js): requests, elements, pictures.
+// Small helpers shared by the page's scripts: requests (for the ES modules too, through api.js),
+// elements, pictures. A classic script, loaded first, so live.js and lessons.js can use it.
 'use strict';
 
 window.digitnetKit = (() => {
@@ -6,6 +7,12 @@ window.digitnetKit = (() => {
   const BLUE = [78, 161, 255];
   const RED = [255, 92, 92];
 
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  // The page's one JSON request helper (api.js hands it to the ES modules): an error answer
+  // becomes an ApiError carrying the status and the server's message in words.
   async function api(path, body, method) {
     const options = { method: method || (body === undefined ? 'GET' : 'POST'), headers: {} };
     if (body !== undefined) {
@@ -15,11 +22,16 @@ window.digitnetKit = (() => {
     const response = await fetch(path, options);
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
-    if (!response.ok) {
-      const detail = data && data.detail;
-      throw new Error(typeof detail === 'string' ? detail : `${response.status} ${response.statusText}`);
-    }
+    if (!response.ok) throw new ApiError(response.status, describe(data, response));
     return data;
+  }
+
+  function describe(data, response) {
+    if (data && typeof data.detail === 'string') return data.detail;
+    if (data && Array.isArray(data.detail)) {
+      return data.detail.map((d) => `${(d.loc || []).slice(1).join('.') || 'request'}: ${d.msg}`).join('; ');
+    }
+    return `${response.status} ${response.statusText}`;
   }
 
   function html(tag, attrs, text, parent) {
@@ -70,5 +82,5 @@ window.digitnetKit = (() => {
 
   const fmt = (v, digits = 4) => (v === null || v === undefined ? '–' : Number(v).toFixed(digits));
   const sci = (v) => (v === null || v === undefined ? '–' : Number(v).toExponential(3));
-  return { $, api, html, decode, colour, paint, surface, toast, fmt, sci };
+  return { $, api, ApiError, html, decode, colour, paint, surface, toast, fmt, sci };
 })();
