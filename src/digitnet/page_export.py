@@ -5,6 +5,7 @@ no Python and no network access. The page holds:
 
 - the network: its sizes, hidden activation and output activation (read from the network and its
   cost, as ``Network.predict_proba`` uses them), and each layer's W and b as base64 float32;
+- ``web/static/pad.js``, the pad's stroke, shared with the served page;
 - ``web/share/net.js``, the forward pass a' = sigma(W a + b), layer by layer;
 - ``web/share/preprocess.js``, ``digitnet.preprocess.to_mnist`` ported line by line (grey levels,
   ink stretched to 1, the 20x20 box with Pillow's Lanczos filter, centre of mass at (14, 14));
@@ -30,7 +31,8 @@ from .files import atomic_write
 from .netlike import NetworkLike
 
 SHARE = Path(__file__).resolve().parent / "web" / "share"
-SCRIPTS = ("net.js", "preprocess.js", "page.js")  # inlined in this order
+STATIC = SHARE.parent / "static"  # pad.js: the drawing pad's stroke, the same as the served page's
+SCRIPTS = (STATIC / "pad.js", SHARE / "net.js", SHARE / "preprocess.js", SHARE / "page.js")  # inlined in this order
 PAGE_ACTIVATIONS = ("sigmoid", "relu", "softmax")  # the functions net.js knows, by digitnet's names
 
 
@@ -57,8 +59,8 @@ def model_json(net: NetworkLike) -> dict[str, Any]:
     }
 
 
-def _script(name: str) -> str:
-    text = (SHARE / name).read_text(encoding="utf-8")
+def _script(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
     return text.replace("</script", "<\\/script")  # the inlined code can never close its own tag
 
 

@@ -13,22 +13,7 @@
   const smallCtx = small.getContext('2d', { willReadFrequently: true });
   const state = { x: new Float32Array(784), result: null, selected: null };
 
-  function stroke(from, to) {
-    padCtx.strokeStyle = '#fff';
-    padCtx.fillStyle = '#fff';
-    padCtx.lineWidth = pad.width * 0.075;
-    padCtx.lineCap = 'round';
-    padCtx.lineJoin = 'round';
-    padCtx.beginPath();
-    if (from.x === to.x && from.y === to.y) {
-      padCtx.arc(to.x, to.y, padCtx.lineWidth / 2, 0, 2 * Math.PI);
-      padCtx.fill();
-    } else {
-      padCtx.moveTo(from.x, from.y);
-      padCtx.lineTo(to.x, to.y);
-      padCtx.stroke();
-    }
-  }
+  const stroke = (from, to) => window.digitnetPad.stroke(padCtx, from, to);
 
   // The pad's ink (its alpha) as PAD_GRID x PAD_GRID levels 0-255, row by row.
   function grid() {

@@ -27,22 +27,7 @@ function padPoint(event) {
   return { x: (event.clientX - r.left) * (pad.width / r.width), y: (event.clientY - r.top) * (pad.height / r.height) };
 }
 
-function stroke(from, to) {
-  padCtx.strokeStyle = '#fff';
-  padCtx.fillStyle = '#fff';
-  padCtx.lineWidth = pad.width * 0.075;
-  padCtx.lineCap = 'round';
-  padCtx.lineJoin = 'round';
-  padCtx.beginPath();
-  if (from.x === to.x && from.y === to.y) {
-    padCtx.arc(to.x, to.y, padCtx.lineWidth / 2, 0, 2 * Math.PI);
-    padCtx.fill();
-  } else {
-    padCtx.moveTo(from.x, from.y);
-    padCtx.lineTo(to.x, to.y);
-    padCtx.stroke();
-  }
-}
+const stroke = (from, to) => window.digitnetPad.stroke(padCtx, from, to);
 
 pad.addEventListener('pointerdown', (event) => {
   if (!state.ready || event.button > 0) return;
