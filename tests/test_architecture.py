@@ -5,6 +5,7 @@ of activations and costs. Read from the source with ``ast``: nothing is imported
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -174,4 +175,14 @@ def test_only_activations_and_costs_compare_their_names() -> None:
                 for v in values:
                     if isinstance(v, ast.Constant) and v.value in NAMES:
                         found.append(f"{path.relative_to(SRC.parent)}:{node.lineno} compares {v.value!r}")  # type: ignore[attr-defined]
+    assert not found, "\n".join(found)
+
+
+def test_the_page_does_not_switch_on_activation_or_cost_names() -> None:
+    """The page's scripts ask the model info for a's symbol, the cost's formula, whether the hidden
+    activations are bounded: they never compare a name, so a new activation needs no JavaScript."""
+    compare = re.compile(r"""(===?|!==?)\s*['"]([\w-]+)['"]|['"]([\w-]+)['"]\s*(===?|!==?)""")
+    found = [f"{p.relative_to(SRC.parent)}:{i} compares {m.group(2) or m.group(3)!r}"
+             for p in sorted(SRC.rglob("*.js")) for i, line in enumerate(p.read_text().splitlines(), 1)
+             for m in compare.finditer(line) if (m.group(2) or m.group(3)) in NAMES]
     assert not found, "\n".join(found)

@@ -355,3 +355,22 @@ def test_without_a_network_the_api_says_so(tmp_path: Path) -> None:
         assert client.post("/api/model/original").status_code == 409
         assert client.get("/api/train/weights").status_code == 404
     app.state.trainer.shutdown()
+
+
+@pytest.mark.parametrize("activation,cost,hidden,output,bounded,formula", [
+    ("sigmoid", "quadratic", "σ", "σ", True, "C₀ = Σ (aⱼ − yⱼ)²"),
+    ("relu", "cross-entropy", "relu", "softmax", False, "C₀ = −Σ yⱼ ln aⱼ"),
+])
+def test_model_info_says_how_the_page_writes_its_activations_and_cost(
+        tmp_path: Path, activation: str, cost: str, hidden: str, output: str, bounded: bool, formula: str) -> None:
+    net = Network((784, 16, 10), activation=activation, cost=cost, seed=0)
+    app = create_app(net, source="a test network", output_dir=tmp_path, data=small_data, train_default=False,
+                     use_cache=False)
+    try:
+        with TestClient(app) as client:
+            model = ok(client.get("/api/network", params={"top": 5}))["model"]
+    finally:
+        app.state.trainer.shutdown()
+    assert (model["activation"], model["cost"]) == (activation, cost)
+    assert (model["hidden_symbol"], model["output_symbol"]) == (hidden, output)
+    assert model["hidden_bounded"] is bounded and model["cost_formula"] == formula

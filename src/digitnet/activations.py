@@ -82,7 +82,7 @@ class Activation:
     (z_j for a sigmoid, ln a_j for a softmax); ``score_backward`` carries dS/dscore back to dS/dz.
     ``init_scale(n)`` is the standard deviation of the first weights into a layer of this
     activation fed by n neurons; ``sums_to_one``: its outputs are already probabilities;
-    ``bounded``: they lie in [0, 1].
+    ``bounded``: they lie in [0, 1]; ``symbol``: how the page writes a = symbol(z).
     """
 
     name: str
@@ -94,6 +94,7 @@ class Activation:
     init_scale: Callable[[int], float] = lambda n: 1.0 / np.sqrt(n)
     sums_to_one: bool = False
     bounded: bool = True  # every activation in [0, 1]: a brightness as it is
+    symbol: str = "σ"
 
     def backward(self, z: np.ndarray, a: np.ndarray, dC_da: np.ndarray) -> np.ndarray:
         """dC/dz from dC/da, by the chain rule through a = sigma(z): dC/da * sigma'(z) elementwise."""
@@ -104,9 +105,10 @@ class Activation:
 
 
 SIGMOID = Activation("sigmoid", sigmoid, sigmoid_prime)
-RELU = Activation("relu", relu, relu_prime, init_scale=lambda n: np.sqrt(2.0 / n), bounded=False)
+RELU = Activation("relu", relu, relu_prime, init_scale=lambda n: np.sqrt(2.0 / n), bounded=False,
+                  symbol="relu")
 SOFTMAX = Activation("softmax", softmax, None, softmax_backward, log_softmax, _softmax_score_backward,
-                     sums_to_one=True)
+                     sums_to_one=True, symbol="softmax")
 
 # The hidden layers' choices; the output layer's activation comes with the cost (costs.py).
 ACTIVATIONS: dict[str, Activation] = {"sigmoid": SIGMOID, "relu": RELU}

@@ -64,7 +64,7 @@ class Cost:
     """A cost by name: ``fn`` is C_0 per example, ``dC_da`` its derivative, ``output_activation``
     the output layer's activation that goes with it, ``delta`` delta_L = dC_0/dz_L (the chain rule
     dC_0/da * sigma'(z_L), or its shortcut). ``targets_are_probabilities``: the delta holds only
-    for target rows that sum to 1."""
+    for target rows that sum to 1. ``formula``: C_0 as the page writes it."""
 
     name: str
     fn: Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -72,6 +72,7 @@ class Cost:
     delta: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     output_activation: Activation
     targets_are_probabilities: bool = False
+    formula: str = ""
 
     @property
     def output(self) -> Callable[[np.ndarray], np.ndarray]:
@@ -84,9 +85,10 @@ class Cost:
 
 
 COSTS: dict[str, Cost] = {
-    "quadratic": Cost("quadratic", quadratic, quadratic_dC_da, quadratic_delta, SIGMOID),
+    "quadratic": Cost("quadratic", quadratic, quadratic_dC_da, quadratic_delta, SIGMOID,
+                      formula="C₀ = Σ (aⱼ − yⱼ)²"),
     "cross-entropy": Cost("cross-entropy", cross_entropy, cross_entropy_dC_da, cross_entropy_delta, SOFTMAX,
-                          targets_are_probabilities=True),
+                          targets_are_probabilities=True, formula="C₀ = −Σ yⱼ ln aⱼ"),
 }
 
 

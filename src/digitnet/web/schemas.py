@@ -141,6 +141,10 @@ class ModelInfo(BaseModel):
     sizes: list[int]
     activation: str
     cost: str
+    hidden_symbol: str = Field(description="the hidden layers' sigma as written in a = sigma(z): σ or relu")
+    output_symbol: str = Field(description="the output layer's: σ (quadratic cost) or softmax (cross-entropy)")
+    cost_formula: str = Field(description="the cost of one example, C_0, as the page writes it")
+    hidden_bounded: bool = Field(description="whether hidden activations lie in [0, 1] (sigmoid; not ReLU)")
     n_parameters: int
     source: str = Field(description="where the network came from: a file, the startup training, the page")
     test_accuracy: float | None = Field(description="accuracy on the 10,000 test images, when known")

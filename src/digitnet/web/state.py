@@ -20,6 +20,8 @@ import numpy as np
 from fastapi import HTTPException, Request
 
 from .. import __version__
+from ..activations import get_activation
+from ..costs import get_cost
 from ..errors import ConfigError, DigitNetError
 from ..network import Network
 from ..replay import Recording
@@ -127,7 +129,10 @@ class WebState:
         if served.test_accuracy is None:
             X, y = self.load_data()[2:]
             served.test_accuracy = _accuracy(net, X, y)
+        hidden, cost = get_activation(net.activation), get_cost(net.cost_name)
         return ModelInfo(sizes=list(net.sizes), activation=net.activation, cost=net.cost_name,
+                         hidden_symbol=hidden.symbol, output_symbol=cost.output_activation.symbol,
+                         cost_formula=cost.formula, hidden_bounded=hidden.bounded,
                          n_parameters=net.n_parameters, source=served.source, test_accuracy=served.test_accuracy)
 
     def status(self) -> Status:

@@ -41,8 +41,7 @@ function renderBackprop() {
   const bp = state.backprop;
   const box = $('#bp-result');
   box.textContent = '';
-  const costName = state.info.model.cost;
-  const formula = costName === 'quadratic' ? 'C₀ = Σ (aⱼ − yⱼ)²' : 'C₀ = −Σ yⱼ ln aⱼ';
+  const formula = state.info.model.cost_formula;
   html('p', { class: 'cost' }, `Cost of this example: ${formula} = ${bp.cost.toFixed(3)}` +
     (bp.steps_taken ? ` (on the copy, after ${bp.steps_taken} step${bp.steps_taken > 1 ? 's' : ''})` : ''), box);
   const table = html('table', { class: 'wants-table' }, null, html('div', { class: 'table-wrap' }, null, box));

@@ -188,11 +188,11 @@ export function updateDiagram(result) {
   if (!diagram.image || !state.info) return;
   diagram.image.setAttribute('href', seen.toDataURL());
   const L = result.layers.length;
-  const relu = state.info.model.activation === 'relu';
+  const unbounded = !state.info.model.hidden_bounded; // ReLU: scaled to the layer's largest
   const scales = [1];
   for (let l = 1; l <= L; l++) {
     const a = result.layers[l - 1].a;
-    const scale = relu && l < L ? Math.max(...a, 1e-9) : 1;
+    const scale = unbounded && l < L ? Math.max(...a, 1e-9) : 1;
     scales.push(scale);
     diagram.neurons[l - 1].forEach((n, i) => {
       n.lastChild.setAttribute('fill', grey(a[i] / scale));

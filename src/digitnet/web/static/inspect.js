@@ -69,8 +69,7 @@ export function renderInspect() {
     const z = result.layers[layer - 1].z[index];
     const a = result.layers[layer - 1].a[index];
     item('z = Σ w·a + b', `${fmt(z - data.bias)} ${data.bias >= 0 ? '+' : '−'} ${fmt(Math.abs(data.bias))} = ${fmt(z)}`);
-    const act = layer === L ? (state.info.model.cost === 'cross-entropy' ? 'softmax(z)' : 'σ(z)')
-      : (state.info.model.activation === 'relu' ? 'relu(z)' : 'σ(z)');
+    const act = `${layer === L ? state.info.model.output_symbol : state.info.model.hidden_symbol}(z)`;
     item(`a = ${act}`, fmt(a));
   } else {
     item('z, a', 'draw a digit to see them');
