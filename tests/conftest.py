@@ -1,9 +1,39 @@
-"""Shared fixtures: a small synthetic dataset (fast, no files) and MNIST (bundled with digitnet)."""
+"""Shared fixtures: a small synthetic dataset (fast, no files), MNIST (bundled with digitnet), and
+headless Chromium for the page's browser tests (Debian's, at CHROMIUM; a failure in CI when missing)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the browser tests need {reason} in CI")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if shutil.which(CHROMIUM) is None:
+        _unavailable(f"Chromium at {CHROMIUM} (set CHROMIUM to its path)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python (pip install playwright)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
 
 
 def make_blobs(n: int, dim: int, classes: int, seed: int, spread: float = 0.08) -> tuple[np.ndarray, np.ndarray]:

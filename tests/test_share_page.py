@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,16 +25,7 @@ from digitnet.errors import DigitNetError
 from digitnet.page_export import export
 from digitnet.preprocess import to_mnist
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 BATCH = 2000  # test images per call into the page
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser tests need {reason} in CI")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +37,6 @@ def trained() -> Network:
     net = Network((784, 16, 16, 10), seed=0)
     net.fit(X[:20000], y[:20000], epochs=3, batch_size=10, learning_rate=1.5)
     return net
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        _unavailable(f"Chromium at {CHROMIUM} (set CHROMIUM to its path)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright for Python (pip install playwright)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 class Offline:

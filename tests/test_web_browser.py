@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,17 +29,8 @@ from digitnet.web.server import BackgroundServer
 
 pytestmark = pytest.mark.browser  # drives the page in headless Chromium
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser tests need {reason} in CI")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -67,20 +57,6 @@ def server(trained: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with BackgroundServer(app) as server:
         yield server
     app.state.trainer.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        _unavailable(f"Chromium at {CHROMIUM} (set CHROMIUM to its path)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright for Python (pip install playwright)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 class Page:

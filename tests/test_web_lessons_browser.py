@@ -21,7 +21,7 @@ from digitnet import Network
 from digitnet.stepper import Settings, Stepper
 from digitnet.web.app import create_app
 from digitnet.web.server import BackgroundServer
-from test_web_browser import Page, browser  # type: ignore[import-not-found]  # noqa: F401  (the shared set-up)
+from test_web_browser import Page  # type: ignore[import-not-found]  # (the shared set-up)
 
 pytestmark = pytest.mark.browser
 DATA: dict[str, Any] = {}
