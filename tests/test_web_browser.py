@@ -14,7 +14,9 @@ skipped locally and fail in CI.
 
 from __future__ import annotations
 
+import datetime
 import os
+import platform
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,7 +138,9 @@ def _record_latency(stats: dict[str, Any]) -> None:
     except ImportError:
         return
     latencies = stats["latencies"]
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     record("web stroke-to-screen latency (ms)", {
+        "machine": machine, "date": datetime.date.today().isoformat(), "load_average": os.getloadavg()[0],
         "median": round(float(np.median(latencies)), 1), "p90": round(float(np.percentile(latencies, 90)), 1),
         "max": round(float(np.max(latencies)), 1), "updates": len(latencies),
         "request median": round(float(np.median(stats["fetchMs"])), 1),
