@@ -48,8 +48,8 @@ def _help(*command: str) -> str:
     return " ".join(sub.format_help().split())  # one line: help text wraps anywhere
 
 
-COMMANDS = [("train",), ("evaluate",), ("predict",), ("serve",), ("export",), ("download",),
-            *[("show", what) for what in ("weights", "history", "confusion", "network", "noise", "dream")]]
+COMMANDS = [("train",), ("evaluate",), ("predict",), ("serve",), ("export",), ("download",), ("sweep",),
+            *[("show", what) for what in ("weights", "history", "confusion", "network", "noise", "dream", "sweep")]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -57,6 +57,7 @@ def test_help_shows_each_default_once_in_the_users_terms(command):
     text = _help(*command)
     assert "(default: None)" not in text
     assert "(default: False)" not in text
+    assert not re.search(r"\b[A-Z]+_[A-Z_]+\b", text), "a value named by its Python variable, such as RANDOM_SEED"
     # An option whose help already says its default gets no second "(default: ...)".
     for option_help in re.split(r"\s(?=-{1,2}[a-z])", text):
         assert option_help.count("default") <= 1, option_help

@@ -54,12 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data_option(p)
     p.add_argument("--random", type=int, default=None, metavar="N",
                    help="draw N combinations (each with every --seed) instead of the whole grid")
-    p.add_argument("--random-seed", type=int, default=None, help="seed of the --random draws (default: 0)")
+    p.add_argument("--random-seed", type=int, default=None, metavar="N", help="seed of the --random draws (default: 0)")
     p.add_argument("--spec", metavar="FILE", default=None,
                    help="a TOML file with the settings under [sweep]; options given here override it")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                    help="run on this existing Dask cluster (default: start a local one)")
-    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes (default: one per core)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local cluster: worker processes (default: one per core)")
     p.add_argument("--save-models", nargs="?", const="", default=None, metavar="DIR",
                    help="keep each trial's model file in DIR (default DIR: DB name + -models)")
     p.add_argument("--retry-failed", action="store_true", help="run failed trials again (diverged ones stay)")
