@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -15,15 +16,15 @@ from digitnet.cli.train import DEFAULT_OUT
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _subcommand(name: str):
-    commands = next(a for a in build_parser()._actions if a.dest == "command")
+def _subcommand(name: str) -> argparse.ArgumentParser:
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return commands.choices[name]
 
 
 def default_outputs() -> list[str]:
     """The files `pip install .`, `train`, `show`, `sweep` and `export` (as the README runs it) leave behind."""
     model = Path(DEFAULT_OUT)
-    show = next(a for a in _subcommand("show")._actions if a.dest == "what")
+    show = next(a for a in _subcommand("show")._actions if isinstance(a, argparse._SubParsersAction))
     pictures = [f"{model.stem}-{what}.png" for what in show.choices if what != "sweep"]
     return ["build/lib/digitnet/__init__.py", "src/digitnet.egg-info/PKG-INFO", DEFAULT_OUT,
             f"{model.stem}.checkpoint.npz", *pictures, "sweep.db", "sweep-heatmap.png", "sweep-sizes.png",
