@@ -318,7 +318,7 @@ def test_a_diverged_or_zero_epoch_run_never_replaces_a_model(tmp_path: Path, cap
     assert out.read_bytes() == good and "model.diverged.npz" in err and "left as it was" in err
     assert (tmp_path / "model.diverged.npz").exists()
     assert main([*TRAIN, "--out", str(out)]) == 0
-    assert f"it replaced {out}: a 784-8-10 model of 1 epochs" in capsys.readouterr().out
+    assert f"it replaced {out}: a 784-8-10 model of 1 epoch, test accuracy" in capsys.readouterr().out
 
 
 def test_out_and_checkpoint_are_checked_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -100,7 +100,8 @@ def existing_model(path: str | os.PathLike) -> str | None:
     accuracy = last.get("test_accuracy")
     said = f", test accuracy {100 * accuracy:.2f}%" if isinstance(accuracy, float) and np.isfinite(accuracy) else ""
     via = f" (through the link {path})" if target != Path(path) else ""
-    return f"{target}{via}: a {described} model of {epochs} epochs{said}"
+    trained = "1 epoch" if epochs == 1 else f"{epochs:,} epochs"
+    return f"{target}{via}: a {described} model of {trained}{said}"
 
 
 def save(net: NetworkLike, path: str | os.PathLike) -> Path:
