@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "digitnet"
 # The layers of ARCHITECTURE.md, lowest first. A module may import modules of lower layers, and
 # modules of its own group (a package: data, cli, web) as long as no circle forms; never upwards.
 LAYERS: list[set[str]] = [
-    {"errors", "version", "netlike"},
+    {"errors", "version", "netlike", "words"},
     {"files"},
     {"activations", "kernels", "preprocess", "data"},
     {"costs"},

@@ -247,6 +247,7 @@ def test_a_tiny_training_runs_to_the_end_and_streams_its_events(client: TestClie
     assert started["settings"]["sizes"] == [784, 8, 10] and started["settings"]["limit"] == 200
     run = wait_for(client, ("finished", "failed"))
     assert run["state"] == "finished" and run["epoch"] == 1 and run["progress"] == 1.0
+    assert run["message"] == "finished 1 epoch"  # not "1 epochs"
     assert run["has_network"] is True and len(run["history"]) == 1 and len(run["points"]) >= 1
     assert all(np.isfinite(p["cost"]) and 0 <= p["accuracy"] <= 1 for p in run["points"])
 

@@ -32,6 +32,7 @@ from .checks import MAX_PARAMETERS, n_parameters
 from .errors import DigitNetError, ModelFileError
 from .files import atomic_write, inflation_allowed, limit, open_regular, write_target
 from .netlike import NetworkLike
+from .words import plural
 
 N = TypeVar("N", bound=NetworkLike)
 
@@ -100,8 +101,7 @@ def existing_model(path: str | os.PathLike) -> str | None:
     accuracy = last.get("test_accuracy")
     said = f", test accuracy {100 * accuracy:.2f}%" if isinstance(accuracy, float) and np.isfinite(accuracy) else ""
     via = f" (through the link {path})" if target != Path(path) else ""
-    trained = "1 epoch" if epochs == 1 else f"{epochs:,} epochs"
-    return f"{target}{via}: a {described} model of {trained}{said}"
+    return f"{target}{via}: a {described} model of {plural(epochs, 'epoch')}{said}"
 
 
 def save(net: NetworkLike, path: str | os.PathLike) -> Path:

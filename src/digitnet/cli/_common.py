@@ -22,11 +22,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"digitnet: error: {message}; see '{self.prog} --help'\n")
 
 
-def plural(n: int, word: str) -> str:
-    """``1 epoch``, ``2 epochs``, ``0 epochs``."""
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def user_value(value: object) -> str:
     """A default as the user would type it: ``16,16`` for a tuple of layer sizes."""
     if isinstance(value, (tuple, list)):

@@ -14,8 +14,9 @@ from typing import Any
 from ..activations import ACTIVATIONS
 from ..costs import COSTS
 from ..run import DEFAULTS
+from ..words import plural
 from . import _signals
-from ._common import add_data_option, announce_while, int_list, plural
+from ._common import add_data_option, announce_while, int_list
 
 DEFAULT_OUT = "digitnet-model.npz"
 

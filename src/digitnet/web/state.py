@@ -25,6 +25,7 @@ from ..costs import get_cost
 from ..errors import ConfigError, DigitNetError
 from ..network import Network
 from ..replay import Recording
+from ..words import plural
 from .runstate import ACTIVE, RunState
 from .schemas import N_INPUTS, N_OUTPUTS, ModelInfo, Status
 from .trainer import Run, Trainer
@@ -102,7 +103,7 @@ class WebState:
             self.startup_message = f"the default network could not be trained: {run.message}"
             return
         self.served.replace(run.net.copy(), f"the default {describe_sizes(run.net)} network, trained at startup "
-                                             f"({run.epoch} epochs)")
+                                             f"({plural(run.epoch, 'epoch')})")
         if self.cache_file is not None and run.state == RunState.FINISHED:
             try:
                 self.cache_file.parent.mkdir(parents=True, exist_ok=True)

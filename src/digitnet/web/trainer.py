@@ -31,6 +31,7 @@ from ..evaluation import evaluate, judge
 from ..network import Network
 from ..replay import Recording
 from ..stepper import Settings, Stepper
+from ..words import plural
 from . import explain
 from .runstate import ACTIVE, RunState
 
@@ -319,7 +320,7 @@ class Trainer:
             sample, validation = self._prepare(run)
             self._check_controls(run)
             self._steps(run, sample, validation)
-            self._finish(run, RunState.FINISHED, f"finished {run.epoch} epochs")
+            self._finish(run, RunState.FINISHED, f"finished {plural(run.epoch, 'epoch')}")
         except Stopped:
             if sample is not None and run.net is not None and run.points and run.position > run.points[-1]["epoch"]:
                 self._add_point(run, run.net, run.position, sample)  # the partial epoch's weights

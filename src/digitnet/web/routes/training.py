@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, HTTPException, Request
 
+from ...words import plural
 from ..http import BODY_ERRORS, BUSY, NOT_FOUND, EventStream
 from ..schemas import N_INPUTS, N_OUTPUTS, Status, TrainRequest, TrainStatus, WeightImages
 from ..trainer import Busy, Cursor, NotAllowed, Trainer
@@ -91,7 +92,8 @@ def train_use(state: State) -> Status:
     except NotAllowed as e:
         raise HTTPException(409, str(e)) from None
     run = state.trainer.run
-    state.served.replace(net, f"trained on this page (run {run.number if run else '?'}, {len(net.history)} epochs)")
+    trained = plural(len(net.history), "epoch")
+    state.served.replace(net, f"trained on this page (run {run.number if run else '?'}, {trained})")
     return state.status()
 
 
