@@ -147,12 +147,14 @@ def test_killing_the_client_then_running_again_redoes_no_finished_trial(cluster:
 
 def test_the_local_default_needs_no_scheduler(tmp_path: Path) -> None:
     db = tmp_path / "local.db"
-    done = subprocess.run([sys.executable, "-m", "digitnet", "sweep", "--hidden", "8", "--seed", "0", "1",
-                           "--epochs", "1", "--limit", "300", "--out", str(db)], env=ENV, capture_output=True,
-                          text=True, timeout=400, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-m", "digitnet", "sweep", "--hidden", "8", "--seed", "0",
+                           "--epochs", "1", "--limit", "300", "--workers", "1", "--out", str(db)], env=ENV,
+                          capture_output=True, text=True, timeout=400, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    assert "sweep: 1 trial, 0 already done, 1 to run on 1 Dask worker (" in done.stderr  # not "1 trials"
+    assert f"1 trial in {db}: 1 done" in done.stdout
     rows = _rows(db)
-    assert len(rows) == 2 and {r[1] for r in rows} == {"done"}
+    assert len(rows) == 1 and {r[1] for r in rows} == {"done"}
     top = subprocess.run([sys.executable, "-m", "digitnet", "sweep", str(db), "--top", "1"], env=ENV,
                          capture_output=True, text=True, timeout=120)
     assert top.returncode == 0 and len(top.stdout.strip().splitlines()) == 3  # counts, header, one row

@@ -17,6 +17,7 @@ import signal
 from typing import Any
 
 from ..run import DEFAULTS
+from ..words import plural
 from ._common import add_data_option
 
 # The options of `digitnet train` that a sweep varies: (option, setting, help).
@@ -109,7 +110,7 @@ def _sweep(out: str, given: dict[str, Any], args: argparse.Namespace, save_model
         signal.signal(signal.SIGTERM, previous)
     records = rows.to_dict("records") if hasattr(rows, "to_dict") else rows
     states = {s: sum(r["status"] == s for r in records) for s in ("done", "diverged", "failed")}
-    print(f"{len(records)} trials in {out}: " + ", ".join(f"{n} {s}" for s, n in states.items()))
+    print(f"{plural(len(records), 'trial')} in {out}: " + ", ".join(f"{n} {s}" for s, n in states.items()))
     if records:
         _print_top(out, 5)
     return 0

@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import run as training_run
 from ..errors import ConfigError, DigitNetError
+from ..words import plural
 from . import db, grid
 from .trial import run_trial
 
@@ -197,8 +198,8 @@ class _Progress:
         if not self.enabled:
             return
         workers = len(client.scheduler_info().get("workers", {}))
-        print(f"sweep: {self.total} trials, {self.done} already done, {self.total - self.done} to run "
-              f"on {workers} Dask worker{'s' * (workers != 1)} ({client.scheduler.address})", file=sys.stderr)
+        print(f"sweep: {plural(self.total, 'trial')}, {self.done} already done, {self.total - self.done} to run "
+              f"on {plural(workers, 'Dask worker')} ({client.scheduler.address})", file=sys.stderr)
         if sys.stderr.isatty():
             from tqdm import tqdm
 
