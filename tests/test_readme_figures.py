@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -20,7 +21,7 @@ NAMES = [m.group(2) for m in readme_figures.REGION.finditer(README)]
 
 def test_the_readme_has_generated_figures():
     assert {"accuracy", "fashion", "speed", "memory", "predict", "web-latency", "live-feed", "sweep-speed",
-            "atlas"} <= set(NAMES)
+            "atlas", "onnx"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -47,6 +48,22 @@ def test_a_figure_changed_by_hand_is_caught(name, tmp_path, capsys):
     stale.write_text(README[:digit.start()] + "9" + README[digit.start():], encoding="utf-8")
     assert readme_figures.main(["--check", "--readme", str(stale)]) == 1
     assert name in capsys.readouterr().err
+
+
+def _doubled(value):
+    """Every measured number of a results file doubled (counts and settings, ints, left alone)."""
+    if isinstance(value, dict):
+        return {k: _doubled(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_doubled(v) for v in value]
+    return 2 * value + 1e-3 if isinstance(value, float) else value
+
+
+@pytest.mark.parametrize("name", sorted(readme_figures.SOURCES))
+def test_a_renderer_shows_the_figures_of_its_file(name):
+    path, render = readme_figures.SOURCES[name]
+    result = json.loads((ROOT / path).read_text(encoding="utf-8"))
+    assert render(_doubled(result))["rows"] != render(result)["rows"]
 
 
 def test_every_region_is_generated_from_a_results_file_in_the_repository():
