@@ -154,7 +154,7 @@ def atlas(result: dict[str, Any]) -> Figures:
     def network(n: dict[str, Any]) -> str:
         return f"{n['hidden'].replace(',', '-')} {names.get(n['activation'], n['activation'])}"
 
-    epochs = re.search(r"--epochs (\d+)", result["command"]).group(1)  # type: ignore[union-attr]
+    epochs = re.search(r"--epochs (\d+)", result.get("command") or "")
 
     def acc(n: dict[str, Any] | None) -> str:
         return "" if n is None else f"{n['mean']:.2f}% ({n['min']:.2f}-{n['max']:.2f})"
@@ -174,7 +174,8 @@ def atlas(result: dict[str, Any]) -> Figures:
                     f"{wide['min']:.2f}% or {wide['max']:.2f}%.")
     return {"machine": machine(result), "date": date(result),
             "command": "python benchmarks/atlas_summary.py atlas.db", "text": " ".join(text),
-            "note": f"mean test accuracy over the seeds, with the lowest and highest, after {epochs} epochs",
+            "note": "mean test accuracy over the seeds, with the lowest and highest"
+                    + (f", after {epochs.group(1)} epochs" if epochs else ""),
             "columns": ["hidden layers", "parameters", "sigmoid, eta 1.5", "ReLU, eta 0.1"], "rows": rows}
 
 
