@@ -66,7 +66,7 @@ def ms(value: float) -> str:
 
 def speed(result: dict[str, Any]) -> Figures:
     """bench_training's results: seconds per epoch of every path, side by side (its own README table)."""
-    from bench_training import readme_table, seconds
+    from bench_training import readme_table, seconds  # type: ignore[import-not-found]  # benchmarks/
 
     lines = readme_table(result).splitlines()
     tr = result["training"]
