@@ -119,18 +119,27 @@ def predict(result: dict[str, Any]) -> Figures:
 def live_feed(result: dict[str, Any]) -> Figures:
     """bench_live's results: what watching a training costs, the cost surface, drawing while training."""
     feed, surface = result["feed"], result["surface_s"]
-    rows = [["watching a training: an epoch of the lesson's network on 60,000 digits, mini-batches of 10, "
-             "on the page against the engine alone",
-             f"+{100 * feed['feed_cost']:.1f}% (fastest of {feed['rounds']} epochs each; "
-             f"the medians differ by {100 * feed['median_feed_cost']:.1f}%)"],
-            ["the cost surface, 25x25 points on 1,000 test images",
-             f"{surface['gradient']:.2f} s (gradient directions), {surface['path']:.2f} s (path directions)"]]
+    epoch = "an epoch of the lesson's network on 60,000 digits, mini-batches of 10"
+    if "median_s" in feed:  # the engine alone, the page unwatched and watched, in interleaved rounds
+        rows = [[f"the page's training with nobody watching: {epoch}, against the engine alone",
+                 f"{100 * feed['cost_unwatched']:+.1f}% (medians of {feed['rounds']} rounds; "
+                 f"per-round ratios: {100 * feed['paired_cost_unwatched']:+.1f}%)"],
+                ["the same, watched (curve, weight pictures and the event stream, 10 times a second)",
+                 f"{100 * feed['cost_watched']:+.1f}% (per-round ratios: {100 * feed['paired_cost_watched']:+.1f}%)"]]
+    else:  # the page's training, watched, against the engine alone
+        rows = [[f"watching a training: {epoch}, on the page against the engine alone",
+                 f"+{100 * feed['feed_cost']:.1f}% (fastest of {feed['rounds']} epochs each; "
+                 f"the medians differ by {100 * feed['median_feed_cost']:.1f}%)"]]
+    rows.append(["the cost surface, 25x25 points on 1,000 test images",
+                 f"{surface['gradient']:.2f} s (gradient directions), {surface['path']:.2f} s (path directions)"])
     if "latency_while_training" in result:
         lat = result["latency_while_training"]
         rows.append(["drawing while a training runs, stroke to screen",
                      f"median {lat['median_ms']:.1f} ms, 90th percentile {lat['p90_ms']:.1f} ms "
                      f"({lat['answers']} answers)"])
+    load = feed.get("load_average_1min")
     return {"machine": machine(result), "date": date(result), "command": "python benchmarks/bench_live.py",
+            "note": f"load average {load[0]:.1f} at the start, {load[-1]:.1f} at the end" if load else "",
             "columns": ["what", "measured"], "rows": rows}
 
 

@@ -66,6 +66,19 @@ def test_a_renderer_shows_the_figures_of_its_file(name):
     assert render(_doubled(result))["rows"] != render(result)["rows"]
 
 
+def test_the_live_feed_renders_the_interleaved_rounds_too():
+    # bench_live's results when it times the engine alone, the page unwatched and watched, in rounds
+    feed = {"rounds": 41, "median_s": {"engine_alone": 0.1966, "page_unwatched": 0.1919, "page_watched": 0.2406},
+            "load_average_1min": [7.79, 8.78], "cost_unwatched": -0.0239, "paired_cost_unwatched": -0.0549,
+            "cost_watched": 0.2238, "paired_cost_watched": 0.219}
+    result = {"machine": "x86_64, 2 CPUs", "date": "2026-12-02 01:13 UTC", "feed": feed,
+              "surface_s": {"gradient": 0.83, "path": 0.78}}
+    figures = readme_figures.live_feed(result)
+    cells = " ".join(" ".join(row) for row in figures["rows"])
+    assert "-2.4% (medians of 41 rounds; per-round ratios: -5.5%)" in cells and "+22.4%" in cells and "0.83 s" in cells
+    assert figures["date"] == "2026-12-02" and "7.8 at the start, 8.8 at the end" in figures["note"]
+
+
 def test_every_region_is_generated_from_a_results_file_in_the_repository():
     for name in NAMES:
         assert readme_figures.source(name).is_file(), name
