@@ -88,16 +88,15 @@ def speed(result: dict[str, Any]) -> Figures:
 def memory(result: dict[str, Any]) -> Figures:
     """bench_training's results: the whole `digitnet train --epochs 1` process, and peak memory per library."""
     cli = result["cli"]
-    rows = [["`digitnet train --epochs 1`, the first after an install (empty Numba cache)",
+    rows = [["`digitnet train --epochs 1`, the first run after an install",
              f"{cli['cold_wall_seconds_median']:.1f} s", f"{cli['cold_peak_rss_mb']:.0f} MB"],
-            ["`digitnet train --epochs 1`, the compiled code cached",
+            ["the same, run again",
              f"{cli['wall_seconds_median']:.2f} s", f"{cli['peak_rss_mb']:.0f} MB"]]
     names = {"digitnet": "digitnet", "numpy vectorized": "careful NumPy", "pytorch": "PyTorch",
              "scikit-learn": "scikit-learn"}
     for r in result["memory"]:
-        if r["implementation"] == "numba floor":
-            rows.append(["Python, NumPy and Numba with one compiled function, no data", "",
-                         f"{r['peak_rss_mb']:.0f} MB"])
+        if r["implementation"].endswith("floor"):  # what every process pays before any data
+            rows.append([f"before any data: {r['what'].removesuffix(': no data')}", "", f"{r['peak_rss_mb']:.0f} MB"])
         else:
             label = names.get(r["implementation"], r["implementation"])
             rows.append([f"one epoch (mini-batches of 10) in a fresh process: {label}", "",
