@@ -319,12 +319,14 @@ def test_use_save_download_and_back_to_the_original(client: TestClient, app: Fas
     trained = app.state.trainer.network()
     x = image()
 
+    first = ok(client.get("/api/status"))
     status = ok(client.post("/api/train/use"))
-    assert status["model"]["sizes"] == [784, 8, 10] and "trained on this page" in status["model"]["source"]
-    assert status["model_version"] == 2
+    assert status["model"]["sizes"] == [784, 8, 10] and status["model"]["source"] == "trained on this page (run 1, 1 epoch)"
+    assert status["run"] == 1 and first["run"] is None
+    assert status["model_version"] != first["model_version"]
     result = ok(client.post("/api/forward", json={"input": x.tolist()}))
     assert_allclose(result["output"], trained.forward(x)[-1], atol=ATOL)
-    assert result["model_version"] == 2
+    assert result["model_version"] == status["model_version"]
 
     saved = ok(client.post("/api/train/save", json={"name": "page-run"}))
     assert saved["filename"] == "page-run.npz" and Path(saved["path"]) == (tmp_path / "page-run.npz").resolve()
@@ -343,7 +345,7 @@ def test_use_save_download_and_back_to_the_original(client: TestClient, app: Fas
 
     original = ok(client.post("/api/model/original"))
     assert original["model"]["sizes"] == [784, 16, 16, 10] and original["model"]["source"] == "a test network"
-    assert original["model_version"] == 3
+    assert original["model_version"] == first["model_version"] and original["run"] is None
 
 
 def test_without_a_network_the_api_says_so(tmp_path: Path) -> None:
@@ -353,7 +355,7 @@ def test_without_a_network_the_api_says_so(tmp_path: Path) -> None:
         assert s["ready"] is False and s["model"] is None
         response = client.post("/api/forward", json={"input": [0.0] * 784})
         assert response.status_code == 503 and "no network" in response.json()["detail"]
-        assert client.post("/api/model/original").status_code == 409
+        assert client.post("/api/model/original").status_code == 503  # no network to go back to yet
         assert client.get("/api/train/weights").status_code == 404
     app.state.trainer.shutdown()
 

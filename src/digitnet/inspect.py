@@ -17,6 +17,8 @@ what it "thinks" a digit looks like. This module computes the answers for any tr
 - ``strongest_weights``: the weights with the largest |w| into each layer.
 - ``wished_changes``: lesson 3 for one example: the change -dC_0/da each neuron's activation
   wants, and the weight changes -eta dC_0/dW of one gradient step; ``biggest_changes`` ranks them.
+  ``wish_scales``: fixed scales to draw them on, from many examples, so that one example's
+  wishes look as large or as small as they are.
 - ``int8_images``: weights as 8-bit pictures, each scaled by its largest |w|.
 """
 
@@ -303,6 +305,8 @@ class Wishes:
     cost: C_0. output, target: a_L and y. wants[l]: -dC_0/da of layer l + 1's neurons (l = 0 the
     first hidden layer, the last the output): how each activation would have to move to lower the
     cost. changes[l]: -eta dC_0/dW[l], the weight changes of one gradient step on this example.
+    z_output, delta_output: the output layer's z_L and delta_L = dC_0/dz_L, which is small when
+    the output's sigma is flat there (saturated), however wrong a_L is.
     """
 
     cost: float
@@ -310,6 +314,16 @@ class Wishes:
     target: np.ndarray
     wants: list[np.ndarray]
     changes: list[np.ndarray]
+    z_output: np.ndarray
+    delta_output: np.ndarray
+
+
+def _wishes(net: Network, X: np.ndarray, Y: np.ndarray) -> tuple[list, list, list, list]:
+    """Backpropagation for the examples X (m, n), Y (m, k): zs, activations, deltas and dC_0/da of layers 1..L."""
+    zs, activations = net.feedforward(X)
+    deltas = net.backward(zs, net.output_delta(zs, activations, Y))
+    dC_da = [delta @ W for delta, W in zip(deltas[1:], net.W[1:])] + [net.cost_function.dC_da(activations[-1], Y)]
+    return zs, activations, deltas, dC_da
 
 
 def wished_changes(net: Network, x: np.ndarray, label: int, learning_rate: float) -> Wishes:
@@ -322,17 +336,34 @@ def wished_changes(net: Network, x: np.ndarray, label: int, learning_rate: float
     if len(X) != 1:
         raise ShapeError(f"the wished-for changes are for one image ({net.sizes[0]},), got shape {np.shape(x)}")
     Y = net.one_hot(np.array([label]), 1)  # (1, 10)
-    zs, activations = net.feedforward(X)
-    cost = net.cost_function
-    deltas = net.backward(zs, net.output_delta(zs, activations, Y))
-    dC_da = [delta @ W for delta, W in zip(deltas[1:], net.W[1:])] + [cost.dC_da(activations[-1], Y)]
+    zs, activations, deltas, dC_da = _wishes(net, X, Y)
     return Wishes(
-        cost=float(cost.fn(activations[-1], Y)[0]),
+        cost=float(net.cost_function.fn(activations[-1], Y)[0]),
         output=activations[-1][0],
         target=Y[0],
         wants=[-g[0] for g in dC_da],
         changes=[-learning_rate * (delta.T @ a) for delta, a in zip(deltas, activations)],  # (k, n) each
+        z_output=zs[-1][0],
+        delta_output=deltas[-1][0],
     )
+
+
+SCALE_QUANTILE = 0.9
+
+
+def wish_scales(net: Network, X: np.ndarray, labels: np.ndarray) -> tuple[list[float], float]:
+    """Fixed scales for the wishes of single examples, from the examples X (m, n) with ``labels`` (m,):
+    for each layer 1..L the largest |dC_0/da| of an example, and the largest |dC_0/dw| of an example
+    (|dC_0/dw_jk| = |delta_j| |a_k|: at most max |delta| max |a|), each as the value that only one
+    example in ten exceeds (SCALE_QUANTILE), so a few extreme examples do not flatten the rest.
+    """
+    X, _ = checks.images(net, X)
+    Y = net.one_hot(np.asarray(labels), len(X))
+    _, activations, deltas, dC_da = _wishes(net, X, Y)
+    wants = [float(np.quantile(np.abs(g).max(axis=1), SCALE_QUANTILE)) for g in dC_da]
+    per_example = np.max([np.abs(d).max(axis=1) * np.abs(a).max(axis=1) for d, a in zip(deltas, activations)],
+                         axis=0)
+    return wants, float(np.quantile(per_example, SCALE_QUANTILE))
 
 
 def biggest_changes(changes: list[np.ndarray], top: int) -> list[tuple[int, int, int]]:

@@ -76,7 +76,7 @@ def _report_default_training(app) -> None:
     import threading
     import time
 
-    served, trainer = app.state.served, app.state.trainer
+    served, trainer = app.state.served, app.state.startup
 
     def epochs_since(shown: int) -> int:
         """Print the epochs finished since the first ``shown``; returns how many are shown now."""

@@ -63,6 +63,7 @@ def create_app(
         state.start()
         yield
         state.trainer.shutdown()
+        state.startup.shutdown()
 
     app = FastAPI(
         title="digitnet", version=__version__, lifespan=lifespan,
@@ -71,6 +72,7 @@ def create_app(
     )
     app.state.web = state
     app.state.served, app.state.trainer, app.state.output_dir = state.served, state.trainer, state.output
+    app.state.startup = state.startup  # the default network's training at start-up
     app.include_router(lessons_router)  # the lessons' views of training (lessons.py)
     app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, max_bytes=max_body)

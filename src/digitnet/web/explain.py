@@ -4,7 +4,8 @@
 - ``strongest_connections``: the weights with the largest |w| into each layer, the lines drawn.
 - ``neuron``: one neuron's incoming weights, its bias, and z = w . a + b, a = sigma(z).
 - ``backprop``: lesson 3's picture of one training example (``inspect.wished_changes``): each
-  neuron's wanted change -dC_0/da and the weights one gradient step changes most.
+  neuron's wanted change -dC_0/da and the weights one gradient step changes most; ``scales``
+  the fixed scales they are drawn on (``inspect.wish_scales``).
 - ``weight_images``: first-layer weights as 28x28 pictures, compressed for streaming.
 
 The maths is in ``digitnet.inspect`` and the network; this module only turns it into JSON. All
@@ -41,7 +42,7 @@ def forward(net: Network, x: np.ndarray) -> dict[str, Any]:
     output = activations[-1][0]
     return {
         "input": floats(X[0]),
-        "layers": [{"z": floats(z[0]), "a": floats(a[0])} for z, a in zip(zs, activations[1:])],
+        "layers": _layers(zs, activations),
         "output": floats(output),
         "guess": int(np.argmax(output)),
         "blank": not bool(np.any(X > 0)),
@@ -79,10 +80,29 @@ def backprop(net: Network, x: np.ndarray, label: int, learning_rate: float, top:
         "output": floats(w.output),
         "target": floats(w.target),
         "wants": [floats(g) for g in w.wants],
+        "layers": layers(net, x),
+        "output_z": floats(w.z_output),
+        "output_delta": floats(w.delta_output, 9),
         "weight_changes": [{"layer": l + 1, "to": to, "from": frm, "weight": float(net.W[l][to, frm]),
                             "change": float(w.changes[l][to, frm])}
                            for l, to, frm in inspect.biggest_changes(w.changes, top)],
     }
+
+
+def scales(net: Network, X: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """The fixed scales of the backprop picture for ``net``, from the test images X with ``labels``:
+    -dC/da of each layer, and dC/dw (times eta, the page's weight changes)."""
+    wants, dw = inspect.wish_scales(net, X, labels)
+    return {"wants_scale": wants, "gradient_scale": dw}
+
+
+def layers(net: Network, x: np.ndarray) -> list[dict[str, list[float]]]:
+    """z and a of every layer 1..L for the image x (784,)."""
+    return _layers(*net.feedforward(_row(net, x)))
+
+
+def _layers(zs: list[np.ndarray], activations: list[np.ndarray]) -> list[dict[str, list[float]]]:
+    return [{"z": floats(z[0]), "a": floats(a[0])} for z, a in zip(zs, activations[1:])]
 
 
 def step(net: Network, x: np.ndarray, label: int, learning_rate: float) -> dict[str, Any]:

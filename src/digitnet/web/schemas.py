@@ -154,9 +154,12 @@ class Status(BaseModel):
     ready: bool = Field(description="whether a network is loaded and the page can draw")
     message: str
     model: ModelInfo | None
-    model_version: int = Field(description="changes whenever the served network is replaced")
+    model_version: int = Field(description="changes whenever the network this visitor draws with changes")
+    run: int | None = Field(None, description="the training run of the network this visitor draws with; "
+                                              "null: the server's own network")
     training: RunState = Field(description="the state of the latest training run")
-    progress: float = Field(ge=0, le=1, description="progress of the current training run")
+    progress: float = Field(ge=0, le=1, description="progress of the current training run (while no network is "
+                                                    "ready: of the default network's training)")
     class_names: list[str] = Field(description="the name of each output, index = label")
 
 
@@ -228,7 +231,15 @@ class BackpropResponse(BaseModel):
     wants: list[list[float]] = Field(
         description="-dC/da for layers 1..L: how each neuron's activation should change, and how much")
     weight_changes: list[WeightChange]
-    steps_taken: int = Field(description="gradient steps already taken on the scratch copy")
+    layers: list[LayerActivity] = Field(description="z and a of layers 1..L of the network the wishes are of "
+                                                    "(the practice copy, after its steps)")
+    output_z: list[float] = Field(description="z_L of the output layer")
+    output_delta: list[float] = Field(description="delta_L = dC/dz_L: small where the output's sigma is flat "
+                                                  "(saturated), however wrong a_L is")
+    wants_scale: list[float] = Field(description="for each layer 1..L, the scale of |-dC/da| the page draws on: "
+                                                 "fixed for the network, not rescaled for each example")
+    change_scale: float = Field(description="the scale of |-eta dC/dw| the page draws weight changes on")
+    steps_taken: int = Field(description="gradient steps already taken on this visitor's practice copy")
     model_version: int
 
 

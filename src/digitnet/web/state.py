@@ -1,9 +1,13 @@
-"""What the server holds between requests, in one object: the served network (and the one it started
-with, and the practice copy for lesson 3), the trainer, the data, the default training settings,
-the output folder, the class names and the start-up message. The routers get it as a dependency.
+"""What the server holds between requests, in one object: the server's network (given, or trained at
+start-up), the visitors (``visitors.Visitors``: each tab's own network and practice copy), the
+trainer of the page's runs and the one of the default network at start-up, the data, the default
+training settings, the output folder, the class names and the start-up message. The routers get
+it, and the visitor making the request, as dependencies.
 
-The served network is replaced whole (by a network trained on the page), never changed in place:
-the lesson-3 "take one step" works on a practice copy, and training builds a new network.
+No network is changed in place: a visitor who draws with a network trained on the page draws with
+a copy of it, for that visitor only; the lesson-3 "take one step" works on the visitor's practice
+copy; training builds a new network. The server's network changes only once, when the default
+network is ready.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import HTTPException, Request
+from fastapi import Header, HTTPException, Request
 
 from .. import __version__
 from ..activations import get_activation
@@ -26,41 +30,37 @@ from ..errors import ConfigError, DigitNetError
 from ..network import Network
 from ..replay import Recording
 from ..words import plural
+from . import explain
 from .runstate import ACTIVE, RunState
 from .schemas import N_INPUTS, N_OUTPUTS, ModelInfo, Status
-from .trainer import Run, Trainer
+from .trainer import Busy, Run, Trainer
+from .visitors import MAX_VISITORS, VISITOR_HEADER, VISITOR_ID, Visitor, Visitors, next_version
 
 DEFAULT_TRAINING: dict[str, Any] = {
     "sizes": [784, 16, 16, 10], "activation": "sigmoid", "cost": "quadratic", "learning_rate": 1.5,
     "batch_size": 10, "epochs": 3, "limit": None, "seed": 0,
 }
 
+SCALE_IMAGES = 100  # test images behind the fixed scales of the backprop picture
+
 Data = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
 
 class Served:
-    """The network the page draws with, where it came from, and the scratch copy for lesson 3."""
+    """The server's own network, the one every visitor draws with until it chooses another, and where
+    it came from: None until the default network is trained at start-up."""
 
     def __init__(self, net: Network | None, source: str) -> None:
         self.lock = threading.Lock()
-        self.net, self.source, self.version = net, source, 1 if net is not None else 0
-        self.original = (net, source)
+        self.net, self.source = net, source
+        self.version = next_version() if net is not None else 0
         self.test_accuracy: float | None = None
-        self.scratch: Network | None = None
-        self.steps = 0
 
     def replace(self, net: Network, source: str) -> None:
         with self.lock:
             self.net, self.source = net, source
-            self.version += 1
+            self.version = next_version()
             self.test_accuracy = None
-            self.scratch, self.steps = None, 0
-
-    def scratch_copy(self) -> Network:
-        """The scratch network (a copy of the served one until steps are taken on it); hold the lock."""
-        if self.scratch is None:
-            self.scratch, self.steps = self.net.copy(), 0  # type: ignore[union-attr]
-        return self.scratch
 
 
 class WebState:
@@ -73,7 +73,11 @@ class WebState:
             _check_servable(net)
         self.served = Served(net, source or ("the network given" if net is not None else ""))
         self.load_data = data or _mnist_loader(data_dir)
-        self.trainer = Trainer(self.load_data)
+        self.trainer = Trainer(self.load_data)  # the page's training runs
+        self.startup = Trainer(self.load_data)  # the default network's training at start-up: not a page's run
+        self.visitors = Visitors()
+        self._scales: dict[int, dict[str, Any]] = {}  # network version -> its backprop picture's scales
+        self._scales_lock = threading.Lock()
         self.settings = dict(default_training or DEFAULT_TRAINING)
         self.output = Path(output_dir)
         self.rng = np.random.default_rng()
@@ -92,18 +96,16 @@ class WebState:
         if self.served.net is None and self.train_default:
             cached = _load_cached(self.cache_file)
             if cached is not None:
-                self.served.replace(cached, f"the default {describe_sizes(cached)} network "
-                                            "(trained earlier, from the cache)")
+                self.served.replace(cached, "the default network, trained earlier (from the cache)")
             else:
                 self.startup_message = "training the default network"
-                self.trainer.start(self.settings, on_done=self.adopt_default)
+                self.startup.start(self.settings, on_done=self.adopt_default)
 
     def adopt_default(self, run: Run) -> None:
         if run.net is None or run.state not in (RunState.FINISHED, RunState.STOPPED):
             self.startup_message = f"the default network could not be trained: {run.message}"
             return
-        self.served.replace(run.net.copy(), f"the default {describe_sizes(run.net)} network, trained at startup "
-                                             f"({plural(run.epoch, 'epoch')})")
+        self.served.replace(run.net.copy(), f"the default network, trained at start-up ({plural(run.epoch, 'epoch')})")
         if self.cache_file is not None and run.state == RunState.FINISHED:
             try:
                 self.cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -113,46 +115,91 @@ class WebState:
 
     # -- what the endpoints ask ----------------------------------------------------------------------------
 
+    def starting(self) -> Run | None:
+        """The default network's training while it goes on, else None."""
+        run = self.startup.run
+        return run if run is not None and run.state in ACTIVE else None
+
     def ready(self) -> Network:
-        """The served network, or 503 saying why there is none yet."""
+        """The server's network, or 503 saying why there is none yet."""
         net = self.served.net
         if net is None:
-            run = self.trainer.run
-            if run is not None and run.state in ACTIVE:
+            run = self.starting()
+            if run is not None:
                 raise HTTPException(503, f"the network is still training ({run.progress:.0%}); try again in a moment")
             raise HTTPException(503, f"no network is loaded: {self.startup_message}")
         return net
 
-    def info(self) -> ModelInfo:
-        served = self.served
-        net = served.net
-        assert net is not None
-        if served.test_accuracy is None:
+    def network(self, visitor: Visitor) -> tuple[Network, int]:
+        """The network ``visitor`` draws with and its version (503 if there is none yet)."""
+        if visitor.net is not None:
+            return visitor.net, visitor.version
+        net = self.ready()
+        return net, self.served.version
+
+    def scales(self, net: Network, version: int, learning_rate: float) -> dict[str, Any]:
+        """The fixed scales of the backprop picture for the network of ``version`` (from the first
+        SCALE_IMAGES test images, computed once per network) and this eta."""
+        with self._scales_lock:
+            found = self._scales.get(version)
+        if found is None:
+            from ..checks import brightness
+
             X, y = self.load_data()[2:]
-            served.test_accuracy = _accuracy(net, X, y)
+            found = explain.scales(net, brightness(X[:SCALE_IMAGES], net.dtype), y[:SCALE_IMAGES])
+            with self._scales_lock:
+                self._scales[version] = found
+                while len(self._scales) > 2 * MAX_VISITORS:
+                    self._scales.pop(next(iter(self._scales)))
+        return {"wants_scale": found["wants_scale"], "change_scale": learning_rate * found["gradient_scale"]}
+
+    def start_training(self, settings: dict[str, Any]) -> None:
+        """Start a page's training run; Busy while one goes, or while the default network trains."""
+        run = self.starting()
+        if run is not None:
+            raise Busy(f"the default network is still training ({run.progress:.0%}); start yours once it is ready")
+        self.trainer.start(settings)
+
+    def info(self, visitor: Visitor) -> ModelInfo:
+        net, _ = self.network(visitor)
+        own = visitor if visitor.net is not None else self.served
+        if own.test_accuracy is None:
+            X, y = self.load_data()[2:]
+            own.test_accuracy = _accuracy(net, X, y)
         hidden, cost = get_activation(net.activation), get_cost(net.cost_name)
         return ModelInfo(sizes=list(net.sizes), activation=net.activation, cost=net.cost_name,
                          hidden_symbol=hidden.symbol, output_symbol=cost.output_activation.symbol,
                          cost_formula=cost.formula, hidden_bounded=hidden.bounded,
-                         n_parameters=net.n_parameters, source=served.source, test_accuracy=served.test_accuracy)
+                         n_parameters=net.n_parameters, source=own.source, test_accuracy=own.test_accuracy)
 
-    def status(self) -> Status:
-        """Whether a network is ready, which one, and the state of training."""
-        run = self.trainer.run
-        model = self.info() if self.served.net is not None else None
-        if self.served.net is not None:
+    def status(self, visitor: Visitor) -> Status:
+        """Whether a network is ready, which one this visitor draws with, and the state of training."""
+        run, startup = self.trainer.run, self.starting()
+        ready = visitor.net is not None or self.served.net is not None
+        model = self.info(visitor) if ready else None
+        if ready:
             message = "ready"
-        elif run is not None and run.state in ACTIVE:
-            message = f"training the default network: {run.message}"
+        elif startup is not None:
+            message = f"training the default network: {startup.message}"
         else:
             message = self.startup_message
-        return Status(ready=model is not None, message=message, model=model, model_version=self.served.version,
-                      training=self.trainer.state(), progress=run.progress if run else 0.0, class_names=self.names)
+        progress = (run.progress if run else 0.0) if ready or startup is None else startup.progress
+        return Status(ready=model is not None, message=message, model=model,
+                      model_version=self.network(visitor)[1] if ready else 0, run=visitor.run,
+                      training=self.trainer.state(), progress=progress, class_names=self.names)
 
 
 async def web_state(request: Request) -> WebState:
     """The FastAPI dependency handing an endpoint the app's state (async: no worker-thread hop)."""
     return request.app.state.web
+
+
+async def visitor_state(request: Request, visitor: str | None = Header(
+        None, alias=VISITOR_HEADER, pattern=VISITOR_ID,
+        description="the page's random id for this tab: its own network and practice copy; none: the "
+                    "anonymous visitor, shared by every client that sends none")) -> Visitor:
+    """The FastAPI dependency handing an endpoint the visitor making the request."""
+    return request.app.state.web.visitors.get(visitor or "")
 
 
 # -- helpers ------------------------------------------------------------------------------------------------

@@ -370,7 +370,9 @@ class Trainer:
         per_step = 0.0  # seconds per mini-batch, measured
         epoch_total, epoch_started, fed = 0.0, time.perf_counter(), 0.0
         while not stepper.done:
+            waiting = time.perf_counter()
             single = self._check_controls(run)
+            epoch_started += time.perf_counter() - waiting  # time paused is not the epoch's training time
             slow = run.speed is not None
             if single or slow:
                 n = 1

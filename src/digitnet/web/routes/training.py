@@ -7,24 +7,25 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from ...words import plural
 from ..http import BODY_ERRORS, BUSY, NOT_FOUND, EventStream
 from ..schemas import N_INPUTS, N_OUTPUTS, Status, TrainRequest, TrainStatus, WeightImages
 from ..trainer import Busy, Cursor, NotAllowed, Trainer
-from . import State
+from . import Me, State
 
 router = APIRouter(tags=["training"])
 
 
 @router.post("/api/train", response_model=TrainStatus, responses=BUSY | BODY_ERRORS)
 def train(request: TrainRequest, state: State) -> dict:
-    """Start training a new network in the background (only one run at a time: 409 otherwise)."""
+    """Start training a new network in the background (only one run at a time, and none while the
+    default network trains at start-up: 409 otherwise)."""
     settings = request.model_dump()
     settings["sizes"] = [N_INPUTS, *settings.pop("hidden"), N_OUTPUTS]
     try:
-        state.trainer.start(settings)
+        state.start_training(settings)
     except Busy as e:
         raise HTTPException(409, str(e)) from None
     return state.trainer.snapshot()
@@ -85,16 +86,22 @@ async def train_events(request: Request, state: State) -> EventStream:
 
 
 @router.post("/api/train/use", response_model=Status, responses=BUSY)
-def train_use(state: State) -> Status:
-    """Draw with the network trained on the page (finished, stopped or paused)."""
+def train_use(state: State, me: Me, run: int | None = Query(
+        None, ge=1, le=2**31 - 1, description="the run whose network to use (409 if it is not the latest run); "
+                                               "default: the latest")) -> Status:
+    """Draw with the network trained on the page (finished, stopped or paused): this visitor only,
+    on a copy (the run may go on, others keep theirs)."""
+    latest = state.trainer.run
+    if run is not None and (latest is None or latest.number != run):
+        now = f"the latest is run {latest.number}" if latest is not None else "no run has been started since"
+        raise HTTPException(409, f"run {run} is no longer on the server ({now}); the server keeps only the latest run")
     try:
         net = state.trainer.network()
     except NotAllowed as e:
         raise HTTPException(409, str(e)) from None
-    run = state.trainer.run
-    trained = plural(len(net.history), "epoch")
-    state.served.replace(net, f"trained on this page (run {run.number if run else '?'}, {trained})")
-    return state.status()
+    number = latest.number if latest is not None else 0
+    me.use(net, f"trained on this page (run {number}, {plural(len(net.history), 'epoch')})", run=number)
+    return state.status(me)
 
 
 async def _events(trainer: Trainer, request: Request, poll: float = 0.1, keep_alive: float = 10.0

@@ -1,6 +1,6 @@
 // 1. Drawing: the pad, sent to the server as a grey grid while you draw; and one forward pass shown.
 import { api, failed } from './api.js';
-import { runBackprop, setLabel } from './backprop.js';
+import { forgetLabel, runBackprop, setLabel } from './backprop.js';
 import { updateDiagram } from './diagram.js';
 import { renderInspect } from './inspect.js';
 import { state, stats } from './state.js';
@@ -20,7 +20,7 @@ let drawing = false;
 let last = null;
 let dirtySince = null; // time of the oldest stroke event not yet sent
 let inFlight = false;
-let clearOnDraw = false; // after random noise, the next stroke starts on a clean pad
+let clearOnDraw = false; // after a test digit or random noise, the next stroke starts a fresh input
 
 function padPoint(event) {
   const r = pad.getBoundingClientRect();
@@ -33,7 +33,7 @@ pad.addEventListener('pointerdown', (event) => {
   if (!state.ready || event.button > 0) return;
   event.preventDefault();
   pad.setPointerCapture(event.pointerId);
-  if (clearOnDraw) { padCtx.clearRect(0, 0, pad.width, pad.height); clearOnDraw = false; }
+  if (clearOnDraw) { padCtx.clearRect(0, 0, pad.width, pad.height); clearOnDraw = false; forgetLabel(); }
   $('#pad-hint').hidden = true;
   drawing = true;
   last = padPoint(event);
@@ -104,6 +104,7 @@ async function sendDrawing() {
 }
 
 function clearPad() {
+  forgetLabel();
   padCtx.clearRect(0, 0, pad.width, pad.height);
   $('#pad-hint').hidden = false;
   clearOnDraw = false;
@@ -138,7 +139,7 @@ $('#example').addEventListener('click', async () => {
   try {
     const result = await api('/api/example');
     padImage(result.input);
-    clearOnDraw = false;
+    clearOnDraw = true;
     setLabel(result.label, false);
     showForward(result, `test image #${result.index} (labelled ${state.classNames[result.label]})`);
     runBackprop();
@@ -149,8 +150,8 @@ $('#noise').addEventListener('click', async () => {
   const values = Array.from({ length: 784 }, () => Math.random());
   padImage(values);
   clearOnDraw = true;
+  forgetLabel();
   await showInput(values, 'random noise (draw to start again)');
-  if (state.label !== null) runBackprop();
 });
 
 export function showForward(result, what) {

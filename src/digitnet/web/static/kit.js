@@ -8,13 +8,19 @@ window.digitnetKit = (() => {
   const RED = [255, 92, 92];
 
   class ApiError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    constructor(status, message, fields) { super(message); this.status = status; this.fields = fields || []; }
   }
 
+  // This tab's visitor id: random, made when the page loads and kept only in its memory, so a
+  // reload or a duplicated tab is a new visitor. Sent with every request, it gives the tab its
+  // own network and practice copy on the server (web/visitors.py).
+  const visitor = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
   // The page's one JSON request helper (api.js hands it to the ES modules): an error answer
-  // becomes an ApiError carrying the status and the server's message in words.
+  // becomes an ApiError carrying the status, the server's message in words and, for a request
+  // the server found invalid, the fields at fault ({field, type, msg}).
   async function api(path, body, method) {
-    const options = { method: method || (body === undefined ? 'GET' : 'POST'), headers: {} };
+    const options = { method: method || (body === undefined ? 'GET' : 'POST'), headers: { 'X-Digitnet-Visitor': visitor } };
     if (body !== undefined) {
       options.headers['Content-Type'] = 'application/json';
       options.body = JSON.stringify(body);
@@ -22,8 +28,13 @@ window.digitnetKit = (() => {
     const response = await fetch(path, options);
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
-    if (!response.ok) throw new ApiError(response.status, describe(data, response));
+    if (!response.ok) throw new ApiError(response.status, describe(data, response), fields(data));
     return data;
+  }
+
+  function fields(data) {
+    if (!data || !Array.isArray(data.detail)) return [];
+    return data.detail.map((d) => ({ field: (d.loc || [])[1], type: d.type, msg: d.msg }));
   }
 
   function describe(data, response) {
@@ -82,5 +93,5 @@ window.digitnetKit = (() => {
 
   const fmt = (v, digits = 4) => (v === null || v === undefined ? '–' : Number(v).toFixed(digits));
   const sci = (v) => (v === null || v === undefined ? '–' : Number(v).toExponential(3));
-  return { $, api, ApiError, html, decode, colour, paint, surface, toast, fmt, sci };
+  return { $, api, ApiError, visitor, html, decode, colour, paint, surface, toast, fmt, sci };
 })();

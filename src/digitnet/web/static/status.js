@@ -1,20 +1,22 @@
 // The served network: is it ready (or still training at start-up), which one, and loading it.
-import { api } from './api.js';
+import { api, toast } from './api.js';
 import { buildLabels, clearBackprop, runBackprop, setLabel } from './backprop.js';
 import { buildDiagram } from './diagram.js';
 import { showForward } from './draw.js';
-import { state } from './state.js';
+import { inspect } from './inspect.js';
+import { fromUrl, state, writeUrl } from './state.js';
 import { ACTIVE, follow, following } from './train.js';
 import { $, html, pct } from './view.js';
 
-export function showStartup(run) {
+// While the server trains its default network (not one of the page's runs): its progress.
+export function showStartup(status) {
   const box = $('#startup');
   if (state.ready) { box.hidden = true; return; }
   box.hidden = false;
-  const p = run ? run.progress || 0 : 0;
-  $('#startup-text').textContent = run && run.state === 'failed'
-    ? `The default network could not be trained: ${run.message}`
-    : `Training the default network (784-16-16-10, as in the lessons) before the page can draw: ${Math.round(100 * p)}%`;
+  const p = status.progress || 0;
+  $('#startup-text').textContent = /training the default network/.test(status.message)
+    ? `Training the default network (784-16-16-10, as in the lessons) before the page can draw: ${Math.round(100 * p)}%`
+    : `The page cannot draw yet: ${status.message}`;
   $('#startup-bar').style.width = `${(100 * p).toFixed(1)}%`;
 }
 
@@ -35,21 +37,36 @@ export async function applyStatus(status) {
   for (const id of ['#clear', '#example', '#noise']) $(id).disabled = !status.ready;
   if (!status.ready) {
     $('#model').textContent = status.message;
-    showStartup(state.run || { progress: status.progress, state: status.training });
+    showStartup(status);
     if (!polling) polling = setInterval(refreshStatus, 700);
     if (!following() && ACTIVE.includes(status.training)) follow();
     return;
   }
   if (polling) { clearInterval(polling); polling = null; }
   $('#startup').hidden = true;
+  if (!wasReady && fromUrl.run !== null && status.run !== fromUrl.run && await restoreRun(fromUrl.run)) return;
   const m = status.model;
-  $('#model').textContent = `Network ${m.sizes.join('-')} (${m.activation}, ${m.cost} cost), ` +
-    `${pct(m.test_accuracy)} right on the 10,000 test images — ${m.source}`;
-  $('#t-original').hidden = !/trained on this page/.test(m.source);
+  $('#model').textContent = `Network ${m.sizes.join('-')} (${m.activation}, ${m.cost} cost): ` +
+    `${pct(m.test_accuracy)} right on the 10,000 test images; ${m.source}.`;
+  state.network = status.run;
+  $('#t-original').hidden = status.run === null;
+  writeUrl();
   if (!wasReady || status.model_version !== state.modelVersion) await loadNetwork(status.model_version);
 }
 
+// The URL names a run's network (a reload, a link): draw with it again if the server still has it.
+async function restoreRun(run) {
+  try {
+    await applyStatus(await api(`/api/train/use?run=${run}`, undefined, 'POST'));
+    return true;
+  } catch (error) {
+    toast(`The link asked for the network of run ${run}: ${error.message}. Drawing with the server's own network.`);
+    return false;
+  }
+}
+
 async function loadNetwork(version) {
+  const wanted = state.info === null ? fromUrl.neuron : state.selected && { layer: state.selected.layer, index: state.selected.index };
   state.info = await api('/api/network?top=256');
   state.modelVersion = state.info.model_version || version;
   state.selected = null;
@@ -63,6 +80,10 @@ async function loadNetwork(version) {
   const input = state.current ? state.current.input : new Array(784).fill(0);
   showForward(await api('/api/forward', { input }), state.current ? $('#source').textContent.replace(/^Input: |\.$/g, '') : 'a blank image');
   if (state.label !== null) runBackprop();
+  const sizes = state.info.model.sizes;
+  if (wanted && wanted.layer >= 1 && wanted.layer < sizes.length && wanted.index < sizes[wanted.layer]) {
+    await inspect(wanted.layer, wanted.index); // the neuron selected before, in the URL or in the last network
+  }
 }
 
 export function modelChanged() { refreshStatus(); }

@@ -1,14 +1,41 @@
 // 5. Training: start a run, follow it live (Server-Sent Events), pause, stop, use or save it.
 import { api, failed, toast } from './api.js';
 import { state, stats } from './state.js';
-import { applyStatus, refreshStatus, showStartup } from './status.js';
-import { $, fmt, html, paint, pct } from './view.js';
+import { applyStatus, refreshStatus } from './status.js';
+import { $, fieldError, fmt, html, paint, pct } from './view.js';
 
 const form = $('#train-form');
+const FIELDS = { hidden: '#t-hidden', learning_rate: '#t-eta', batch_size: '#t-batch', epochs: '#t-epochs' };
+
+// What a field accepts, in words: from its own limits (the schema's, written in index.html).
+function accepts(field) {
+  const input = $(FIELDS[field]);
+  if (field === 'hidden') return 'Hidden layers: up to 4 sizes separated by commas, each 1 to 512 neurons (e.g. 16,16)';
+  const name = input.parentElement.firstChild.textContent.trim();
+  if (field === 'learning_rate') return `${name}: a number above 0, at most ${input.max}`;
+  return `${name}: a whole number from ${input.min} to ${input.max}`;
+}
+
+function checkForm(hidden) {
+  const wrong = [];
+  if (hidden.length > 4 || hidden.some((k) => !Number.isInteger(k) || k < 1 || k > 512)) wrong.push('hidden');
+  for (const field of ['learning_rate', 'batch_size', 'epochs']) {
+    const input = $(FIELDS[field]);
+    const v = Number(input.value);
+    const whole = field !== 'learning_rate';
+    if (input.value.trim() === '' || !Number.isFinite(v) || v > Number(input.max) ||
+        (whole ? !Number.isInteger(v) || v < Number(input.min) : v <= 0)) wrong.push(field);
+  }
+  for (const field of Object.keys(FIELDS)) fieldError(FIELDS[field], wrong.includes(field) ? accepts(field) : '');
+  return wrong.length === 0;
+}
+
+form.setAttribute('novalidate', ''); // the page says what is wrong beside each field, in words
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const hiddenText = $('#t-hidden').value.trim();
   const hidden = hiddenText ? hiddenText.split(/[\s,]+/).filter(Boolean).map(Number) : [];
+  if (!checkForm(hidden)) return;
   const limit = $('#t-limit').value;
   const body = {
     hidden,
@@ -23,7 +50,11 @@ form.addEventListener('submit', async (event) => {
   try {
     await api('/api/train', body);
     follow();
-  } catch (error) { failed(error); }
+  } catch (error) {
+    const known = error.fields.filter((f) => f.field in FIELDS);
+    for (const f of known) fieldError(FIELDS[f.field], accepts(f.field));
+    if (!known.length) failed(error);
+  }
 });
 
 $('#t-pause').addEventListener('click', async () => {
@@ -35,9 +66,9 @@ $('#t-stop').addEventListener('click', async () => {
 });
 $('#t-use').addEventListener('click', async () => {
   try {
-    const status = await api('/api/train/use', undefined, 'POST');
+    const status = await api(`/api/train/use${state.run && state.run.run ? `?run=${state.run.run}` : ''}`, undefined, 'POST');
     await applyStatus(status);
-    toast(`Now drawing with the network ${status.model.source}.`);
+    toast(`Now drawing with the network ${status.model.source}, in this tab only.`);
   } catch (error) { failed(error); }
 });
 $('#t-original').addEventListener('click', async () => {
@@ -91,7 +122,6 @@ export function onTrainState(s) {
   $('#t-use').disabled = !r.has_network;
   $('#t-save').disabled = !r.has_network;
   $('#t-download').setAttribute('aria-disabled', String(!r.has_network));
-  if (!state.ready) showStartup(r);
   if (!active && previous && ACTIVE.includes(previous.state)) refreshStatus();
   window.digitnetLive.onState(r);
   document.dispatchEvent(new CustomEvent('digitnet:train', { detail: r }));

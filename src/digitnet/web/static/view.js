@@ -49,3 +49,32 @@ export function paint(canvas, values, side, signedValues) {
 }
 
 export const maxAbs = (values) => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+
+// A number with `digits` significant digits, as a learner reads it: 0.00032, not 0.000; 3.2×10⁻⁶
+// below 0.0001; and 0 for zero, never −0.000.
+const SUPER = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
+export function num(v, digits = 3) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  const r = Number(v.toPrecision(digits));
+  if (r === 0) return '0';
+  const a = Math.abs(r);
+  const text = a >= 1e-4 ? String(a) : a.toExponential(digits - 1).replace(/e([+-])(\d+)/,
+    (m, sign, e) => `×10${sign === '-' ? SUPER['-'] : ''}${[...e].map((d) => SUPER[d]).join('')}`);
+  return (r < 0 ? '−' : '') + text;
+}
+// A change: its sign always shown (+0.012, −3.2×10⁻⁵), and 0 with no sign.
+export const amount = (v, digits = 2) => { const t = num(v, digits); return t === '0' || t === '–' || t[0] === '−' ? t : `+${t}`; };
+
+// A message beside the field at fault, in words (and the field marked invalid); '' clears it.
+export function fieldError(selector, message) {
+  const input = $(selector);
+  let box = document.getElementById(`${input.id}-error`);
+  if (!box) {
+    box = html('span', { id: `${input.id}-error`, class: 'field-error', role: 'alert' });
+    input.insertAdjacentElement('afterend', box);
+    input.setAttribute('aria-describedby', box.id);
+  }
+  box.textContent = message || '';
+  box.hidden = !message;
+  input.setAttribute('aria-invalid', String(Boolean(message)));
+}
