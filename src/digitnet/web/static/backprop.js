@@ -128,9 +128,8 @@ function legend(bp, box) {
     li.appendChild(document.createTextNode(text));
   };
   const scales = bp.wants_scale.map((s, l) => `${l === L - 1 ? 'outputs' : `layer ${l + 1}`} ${num(s, 2)}`).join(', ');
-  item((s) => arrow(s, 8, 7, 10, 1), 'Blue arrow up beside a neuron: the cost wants its activation a higher; ');
-  ul.lastChild.appendChild(document.createTextNode('red arrow down: lower.'));
-  item((s) => arrow(s, 8, 7, 10, -1), `An arrow's length is how much, |−∂C/∂a|, on a fixed scale for each layer (full ` +
+  item((s) => arrow(s, 8, 7, 10, 1), 'Blue arrow up beside a neuron: the cost wants its activation a higher.');
+  item((s) => arrow(s, 8, 7, 10, -1), `Red arrow down: lower. An arrow's length is how much, |−∂C/∂a|, on a fixed scale for each layer (full ` +
     `length: ${scales}; a wish only one test image in ten goes beyond), the same for every example; under ` +
     `${100 * HIDE_BELOW}% of it, no arrow.`);
   item((s) => svg('line', { x1: 1, y1: 7, x2: 25, y2: 7, stroke: rgb(BLUE), 'stroke-width': 3, 'stroke-dasharray': '6 4' }, s),

@@ -76,9 +76,11 @@ async function loadNetwork(version) {
   clearBackprop();
   buildLabels();
   if (state.label !== null) setLabel(state.label, false);
+  const previous = state.current;
+  state.current = null; // the last network's layers, which need not fit this one's diagram
   buildDiagram();
-  const input = state.current ? state.current.input : new Array(784).fill(0);
-  showForward(await api('/api/forward', { input }), state.current ? $('#source').textContent.replace(/^Input: |\.$/g, '') : 'a blank image');
+  const input = previous ? previous.input : new Array(784).fill(0);
+  showForward(await api('/api/forward', { input }), previous ? $('#source').textContent.replace(/^Input: |\.$/g, '') : 'a blank image');
   if (state.label !== null) runBackprop();
   const sizes = state.info.model.sizes;
   if (wanted && wanted.layer >= 1 && wanted.layer < sizes.length && wanted.index < sizes[wanted.layer]) {

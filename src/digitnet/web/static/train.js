@@ -72,7 +72,11 @@ $('#t-use').addEventListener('click', async () => {
   } catch (error) { failed(error); }
 });
 $('#t-original').addEventListener('click', async () => {
-  try { await applyStatus(await api('/api/model/original', undefined, 'POST')); } catch (error) { failed(error); }
+  try {
+    const status = await api('/api/model/original', undefined, 'POST');
+    await applyStatus(status);
+    toast(`Back to the server's own network: ${status.model.source}.`);
+  } catch (error) { failed(error); }
 });
 $('#t-save').addEventListener('click', async () => {
   try {
