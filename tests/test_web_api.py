@@ -321,7 +321,8 @@ def test_use_save_download_and_back_to_the_original(client: TestClient, app: Fas
 
     first = ok(client.get("/api/status"))
     status = ok(client.post("/api/train/use"))
-    assert status["model"]["sizes"] == [784, 8, 10] and status["model"]["source"] == "trained on this page (run 1, 1 epoch)"
+    assert status["model"]["sizes"] == [784, 8, 10]
+    assert status["model"]["source"] == "trained on this page (run 1, 1 epoch)"
     assert status["run"] == 1 and first["run"] is None
     assert status["model_version"] != first["model_version"]
     result = ok(client.post("/api/forward", json={"input": x.tolist()}))

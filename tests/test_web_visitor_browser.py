@@ -18,12 +18,12 @@ import pytest
 from digitnet import Network
 from digitnet.web.app import create_app
 from digitnet.web.server import BackgroundServer
-from test_web_browser import ONE, SEVEN, Page, trained  # noqa: F401  # trained: the fixture
+from test_web_browser import ONE, SEVEN, Page, trained  # type: ignore[import-not-found]  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
-def _data() -> tuple[np.ndarray, ...]:
+def _data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from digitnet.data import load_mnist_uint8
 
     X, y = load_mnist_uint8("train")
@@ -58,6 +58,9 @@ def _label(page: Page, k: int) -> None:
 def _pressed(page: Page) -> list[str]:
     return page.value("Array.from(document.querySelectorAll('#labels button[aria-pressed=\"true\"]'))"
                       ".map((b) => b.dataset.label)")
+
+
+COST_SAYS = "() => document.querySelector('#bp-result .cost').textContent.includes('{}')"
 
 
 def _marks(page: Page) -> int:
@@ -108,7 +111,7 @@ def test_two_tabs_have_their_own_practice_copy_and_label(browser: Any, server: B
         _label(a, 3)
         a.page.locator("#bp-step").click()
         a.page.wait_for_selector("#step-result .before-after")
-        a.page.wait_for_function("() => document.querySelector('#bp-result .cost').textContent.includes('after 1 step')")
+        a.page.wait_for_function(COST_SAYS.format("after 1 step"))
         _label(b, 5)
         assert "on the copy" not in b.page.locator("#bp-result .cost").text_content()  # b's copy is untouched
         assert _pressed(a) == ["3"] and _pressed(b) == ["5"]
@@ -117,7 +120,7 @@ def test_two_tabs_have_their_own_practice_copy_and_label(browser: Any, server: B
         a.page.locator("#bp-step").click()
         a.page.wait_for_function("() => document.querySelector('#step-result').textContent.includes('steps taken: 2')")
         # The diagram shows the network the table speaks of: the practice copy, after its steps.
-        a.page.wait_for_function("() => document.querySelector('#bp-result .cost').textContent.includes('after 2 steps')")
+        a.page.wait_for_function(COST_SAYS.format("after 2 steps"))
         diagram = a.value("Array.from(document.querySelectorAll('#net .value')).map((t) => t.textContent)")
         table = a.value("Array.from(document.querySelectorAll('#bp-result .wants-table tbody tr'))"
                         ".map((tr) => tr.querySelector('td .num').textContent)")
@@ -136,16 +139,22 @@ def _want_widths(page: Page) -> list[float]:
                       ".map((s) => parseFloat(s.style.width) || 0)")
 
 
+def _cost(page: Page) -> float:
+    found = re.search(r"= ([0-9.]+)", page.page.locator("#bp-result .cost").text_content() or "")
+    assert found is not None
+    return float(found[1])
+
+
 def test_backprop_keeps_one_scale_and_explains_its_marks(page: Page) -> None:
     page.draw(ONE)
     page.settle()
     assert page.page.locator("#guess").text_content() == "1"
     _label(page, 1)  # right, and sure of it: a small cost, small wishes
-    cost_right = float(re.search(r"= ([0-9.]+)", page.page.locator("#bp-result .cost").text_content())[1])
+    cost_right = _cost(page)
     right = max(_want_widths(page))
     arrows_right = page.value("document.querySelectorAll('#net .wants .want').length")
     _label(page, 7)  # wrong: a large cost, large wishes
-    cost_wrong = float(re.search(r"= ([0-9.]+)", page.page.locator("#bp-result .cost").text_content())[1])
+    cost_wrong = _cost(page)
     wrong = max(_want_widths(page))
     arrows_wrong = page.value("document.querySelectorAll('#net .wants .want').length")
     assert cost_right < 0.1 < cost_wrong

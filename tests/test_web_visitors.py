@@ -19,7 +19,7 @@ from numpy.testing import assert_allclose
 from digitnet import Network
 from digitnet.web.app import create_app
 from digitnet.web.visitors import VISITOR_HEADER, Visitors
-from test_web_api import TINY, ATOL, image, ok, small_data, wait_for
+from test_web_api import ATOL, TINY, image, ok, small_data, wait_for  # type: ignore[import-not-found]
 
 A = {VISITOR_HEADER: "a" * 32}
 B = {VISITOR_HEADER: "b" * 32}

@@ -86,7 +86,7 @@ class Visitors:
                 if now - visitor.seen <= self.ttl:
                     break
                 del self._visitors[oldest]
-            visitor = self._visitors.pop(key, None) or Visitor()
+            visitor = self._visitors.pop(key) if key in self._visitors else Visitor()
             visitor.seen = now
             self._visitors[key] = visitor
             while len(self._visitors) > self.limit:

@@ -30,7 +30,8 @@ def status(state: State, me: Me) -> Status:
 
 
 @router.get("/api/network", response_model=NetworkInfo, responses=NOT_READY)
-def network(state: State, me: Me, top: int = Query(256, ge=1, le=2000, description="connections listed per layer")) -> dict:
+def network(state: State, me: Me,
+            top: int = Query(256, ge=1, le=2000, description="connections listed per layer")) -> dict:
     """The sizes and biases of the network this visitor draws with, and the ``top`` strongest connections
     into each layer."""
     net, version = state.network(me)
