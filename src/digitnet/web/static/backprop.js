@@ -226,7 +226,7 @@ function renderStep(r) {
   const grid = html('div', { class: 'before-after', role: 'img', 'aria-label': 'outputs before and after the step' }, null, box);
   r.before.forEach((b, j) => {
     const col = html('div', { class: `ba-col${j === state.label ? ' right' : ''}` }, null, grid);
-    html('span', { class: 'ba-num' }, `${b.toFixed(2)}\n${amount(r.after[j] - b, 2)}`, col);
+    html('span', { class: 'ba-num', title: `change ${amount(r.after[j] - b, 2)}` }, `${b.toFixed(2)}\n${r.after[j].toFixed(2)}`, col);
     const bars = html('div', { class: 'ba-bars' }, null, col);
     const before = html('span', { class: 'ba before', title: `before ${b.toFixed(3)}` }, null, bars);
     before.style.height = `${(100 * clamp01(b)).toFixed(1)}%`;
@@ -234,6 +234,5 @@ function renderStep(r) {
     after.style.height = `${(100 * clamp01(r.after[j])).toFixed(1)}%`;
     html('span', { class: 'ba-label' }, state.classNames[j], col);
   });
-  html('p', { class: 'muted small' }, 'Grey: outputs before the step; bright: after. Above each: the output before, and ' +
-    'how much the step changed it.', box);
+  html('p', { class: 'muted small' }, 'Grey: outputs before the step; bright: after. Above each: the output before (top) and after.', box);
 }
