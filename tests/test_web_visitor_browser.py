@@ -72,8 +72,10 @@ def _marks(page: Page) -> int:
 
 def test_clear_forgets_the_label_and_the_arrows(page: Page) -> None:
     page.page.locator("#example").click()
-    page.page.wait_for_function("() => document.querySelectorAll('#net .wants *').length > 0")
+    page.page.wait_for_selector("#bp-result .wants-table")  # the test digit comes with its label
     assert len(_pressed(page)) == 1
+    _label(page, (int(_pressed(page)[0]) + 1) % 10)  # a wrong label: large wishes, arrows on every layer
+    page.page.wait_for_function("() => document.querySelectorAll('#net .wants *').length > 0")
     page.page.locator("#clear").click()
     page.page.wait_for_function("() => document.querySelector('#guess').textContent === '–'")
     assert _pressed(page) == [] and _marks(page) == 0
@@ -153,6 +155,7 @@ def test_backprop_keeps_one_scale_and_explains_its_marks(page: Page) -> None:
     cost_right = _cost(page)
     right = max(_want_widths(page))
     arrows_right = page.value("document.querySelectorAll('#net .wants .want').length")
+    assert page.page.locator("#bp-saturated").count() == 0  # right and sure: nothing to explain
     _label(page, 7)  # wrong: a large cost, large wishes
     cost_wrong = _cost(page)
     wrong = max(_want_widths(page))

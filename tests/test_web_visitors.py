@@ -158,3 +158,16 @@ def test_the_default_network_is_the_servers_not_a_run(tmp_path: Path) -> None:
     finally:
         app.state.trainer.shutdown()
         app.state.startup.shutdown()
+
+
+def test_the_page_refuses_the_learning_rates_the_schema_refuses() -> None:
+    """The page checks eta against its fields' max (index.html): the schema's limit, written once there."""
+    import re
+
+    import digitnet.web
+    from digitnet.web.schemas import MAX_LEARNING_RATE
+
+    page = (Path(digitnet.web.__file__).parent / "static" / "index.html").read_text()
+    for field in ("bp-eta", "t-eta"):
+        found = re.search(rf'id="{field}"[^>]*\bmax="([0-9.]+)"', page)
+        assert found is not None and float(found[1]) == MAX_LEARNING_RATE, field

@@ -61,7 +61,8 @@ function renderBackprop() {
   box.textContent = '';
   const formula = state.info.model.cost_formula;
   html('p', { class: 'cost' }, `Cost of this example: ${formula} = ${num(bp.cost, 3)}` +
-    (bp.steps_taken ? ` (on the copy, after ${bp.steps_taken} step${bp.steps_taken > 1 ? 's' : ''})` : ''), box);
+    (bp.steps_taken ? ` (on the copy, after ${bp.steps_taken} step${bp.steps_taken > 1 ? 's' : ''}; the diagram ` +
+      'shows the copy too, until you reset it or draw with another network)' : ''), box);
   const table = html('table', { class: 'wants-table' }, null, html('div', { class: 'table-wrap' }, null, box));
   const head = html('tr', {}, null, html('thead', {}, null, table));
   for (const t of ['digit', 'output a', 'right y', 'wanted change −∂C/∂a']) html('th', { scope: 'col' }, t, head);

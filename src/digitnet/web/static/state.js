@@ -45,3 +45,6 @@ export function writeUrl() {
   const hash = `#${params.toString()}`;
   if (location.hash !== hash) history.replaceState(null, '', hash);
 }
+
+// A hash changed by hand (or a link followed within the page) is applied as a fresh load would.
+window.addEventListener('hashchange', () => location.reload());
