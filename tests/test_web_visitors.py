@@ -86,6 +86,16 @@ def test_using_a_run_is_for_that_visitor_only(client: TestClient, app: FastAPI) 
     x = image().tolist()
     assert len(ok(client.post("/api/forward", json={"input": x}, headers=A))["layers"]) == 2
     assert len(ok(client.post("/api/forward", json={"input": x}, headers=B))["layers"]) == 3
+    trained = app.state.trainer.network()  # every endpoint answers A with the run's network, B with the server's
+    assert ok(client.get("/api/network", params={"top": 5}, headers=A))["model"]["sizes"] == [784, 8, 10]
+    assert ok(client.get("/api/network", params={"top": 5}, headers=B))["model"]["sizes"] == [784, 16, 16, 10]
+    neuron = ok(client.post("/api/neuron", json={"layer": 2, "index": 4, "input": x}, headers=A))
+    assert_allclose(neuron["weights"], trained.W[1][4], atol=ATOL)
+    assert neuron["a"] == pytest.approx(trained.forward(np.asarray(x))[-1][4], abs=ATOL)
+    example = ok(client.get("/api/example", params={"index": 5}, headers=A))
+    assert_allclose(example["output"], trained.forward(np.asarray(example["input"]))[-1], atol=ATOL)
+    bp = ok(client.post("/api/backprop", json={"input": x, "label": 2}, headers=A))
+    assert len(bp["wants"]) == 2 and bp["model_version"] == mine["model_version"]
     gone = client.post("/api/train/use", params={"run": 7}, headers=B)
     assert gone.status_code == 409 and "run 7 is no longer on the server" in gone.json()["detail"]
     back = ok(client.post("/api/model/original", headers=A))
