@@ -279,3 +279,16 @@ def test_the_startup_network_is_the_original_not_a_run(browser: Any, serve_defau
     finally:
         page.close()
     assert page.errors == []
+
+
+def test_a_link_to_a_run_the_server_no_longer_has_says_so(browser: Any, server: BackgroundServer) -> None:
+    page = Page(browser, server.url + "#net=run-9&neuron=2.1")
+    try:
+        page.page.wait_for_function("() => document.querySelector('#toast').textContent.includes('run 9')")
+        assert "no longer on the server" in page.page.locator("#toast").text_content()
+        assert "the test network" in page.page.locator("#model").text_content()
+        page.page.wait_for_function("() => document.querySelector('#inspect h3')?.textContent === 'Layer 2, neuron 1'")
+        assert page.value("location.hash") == "#net=original&neuron=2.1"
+    finally:
+        page.close()
+    assert all("409" in e for e in page.errors), page.errors  # the refused request, and nothing else
