@@ -1,4 +1,4 @@
-// The served network: is it ready (or still training at start-up), which one, and loading it.
+// The network this tab draws with: ready or not (the server may still train its default one), which, and loading it.
 import { api, toast } from './api.js';
 import { buildLabels, clearBackprop, runBackprop, setLabel } from './backprop.js';
 import { buildDiagram } from './diagram.js';
