@@ -292,3 +292,14 @@ def test_a_link_to_a_run_the_server_no_longer_has_says_so(browser: Any, server: 
     finally:
         page.close()
     assert all("409" in e for e in page.errors), page.errors  # the refused request, and nothing else
+
+
+def test_a_refused_request_is_said_in_words(browser: Any, server: BackgroundServer) -> None:
+    page = Page(browser, server.url)
+    try:
+        said = page.value("window.digitnetKit.api('/api/train', {hidden: [600], epochs: 0}).catch((e) => e.message)")
+    finally:
+        page.close()
+    assert "hidden 0 must be at most 512" in said and "epochs must be at least 1" in said, said
+    assert "Input should" not in said
+    assert all("422" in e for e in page.errors), page.errors  # the refused request, and nothing else

@@ -40,9 +40,17 @@ window.digitnetKit = (() => {
   function describe(data, response) {
     if (data && typeof data.detail === 'string') return data.detail;
     if (data && Array.isArray(data.detail)) {
-      return data.detail.map((d) => `${(d.loc || []).slice(1).join('.') || 'request'}: ${d.msg}`).join('; ');
+      return data.detail.map((d) => `${(d.loc || []).slice(1).join(' ').replace(/_/g, ' ') || 'the request'} ` +
+        `${words(d.msg)}`).join('; ');
     }
     return `${response.status} ${response.statusText}`;
+  }
+
+  // pydantic's "Input should be less than or equal to 512" as "must be at most 512".
+  function words(msg) {
+    return String(msg || '').replace(/^Input should be /, 'must be ').replace('less than or equal to', 'at most')
+      .replace('greater than or equal to', 'at least').replace('greater than', 'above').replace('less than', 'below')
+      .replace(/^Value error, /, '');
   }
 
   function html(tag, attrs, text, parent) {
