@@ -1,18 +1,22 @@
 """Benchmark: what watching a training costs, and how the page answers a drawing while it trains.
 
 1. The live feed's cost. An epoch of SGD on the 60,000 MNIST digits for the lesson's 784-16-16-10
-   network, mini-batches of 10: (a) the engine alone, the epoch's shuffle and the whole epoch in
-   one call, as ``Network.fit`` runs it (without its end-of-epoch evaluation, which the page does too); (b) the page's training (web/trainer.py), the same steps (the same new network, seed 0) in pieces of 1/10 epoch, with
-   the mini-batches' cost after each piece, a curve point on 1,000 test images and the weight
-   pictures 10 times a second, and the run's recording. The figure is (b) / (a) - 1, from the
-   median of ROUNDS epochs of each, alternated so both see the same machine.
+   network, mini-batches of 10, three ways: (a) the engine alone, the epoch's shuffle and the whole
+   epoch in one call, as ``Network.fit`` runs it (without its end-of-epoch evaluation, which the
+   page does too); the page's training (web/trainer.py), the same steps (the same new network,
+   seed 0) with its recording, (b) with nobody watching (pieces up to the next snapshot, no feed)
+   and (c) watched by a listener that does what the page's event stream does (news every 0.1 s,
+   encoded as events): pieces of 1/10 epoch, the mini-batches' cost after each, a curve point on
+   1,000 test images and the weight pictures 10 times a second. Paired and interleaved: each
+   round runs (a), (b), (c) in a rotated order, in one process, ROUNDS rounds; the cost is
+   (b) / (a) - 1 and (c) / (a) - 1 of the medians (and the median of each round's ratio).
 2. The cost surface: seconds for the page's 25x25 slice on 1,000 test images (lesson's network).
 3. Stroke-to-screen latency while a training runs: headless Chromium (Playwright) draws strokes on
    the page served on 127.0.0.1 while the server trains a network on all 60,000 digits; the page
    measures from each pointer event to the frame that shows the answer (window.digitnet.latencies).
 
     python benchmarks/bench_live.py                  # writes benchmarks/results/live_feed.json
-    python benchmarks/bench_live.py --rounds 3 --strokes 10 --json -
+    python benchmarks/bench_live.py --rounds 5 --strokes 10 --json -
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,20 +54,47 @@ def engine_epoch(X: np.ndarray, Y: np.ndarray) -> float:
     return time.perf_counter() - t0
 
 
-def page_epochs(data: tuple, epochs: int) -> list[float]:
-    """Seconds of each epoch of the page's training (pieces, feed and recording; not the epoch-end test)."""
+def listen(trainer: Any, done: threading.Event) -> None:
+    """What the page's event stream does for a watcher: look for news every POLL_SECONDS, encode it."""
+    from digitnet.web.routes.training import POLL_SECONDS, event_message
+    from digitnet.web.trainer import Cursor
+
+    cursor = Cursor()
+    while not done.is_set():
+        events, over = trainer.news(cursor)
+        for name, data in events:
+            event_message(name, data)
+        if over:
+            return
+        done.wait(POLL_SECONDS)
+
+
+def page_epoch(data: tuple, watched: bool) -> float:
+    """Seconds of the first epoch of the page's training of a new network (seed 0), the feed and the
+    recording included (not the epoch-end test, which fit does too), with or without a watcher."""
     from digitnet.web.trainer import Trainer
 
     trainer = Trainer(lambda: data)
+    done = threading.Event()
+    watcher = threading.Thread(target=listen, args=(trainer, done), daemon=True) if watched else None
     trainer.start({"sizes": [784, 16, 16, 10], "activation": "sigmoid", "cost": "quadratic", "learning_rate": 1.5,
-                   "batch_size": 10, "epochs": epochs, "limit": None, "seed": 0})
+                   "batch_size": 10, "epochs": 1, "limit": None, "seed": 0})
+    if watcher is not None:
+        watcher.start()
     trainer.join(600)
+    done.set()
+    if watcher is not None:
+        watcher.join(10)
     run = trainer.run
     assert run is not None and run.state == "finished", run and run.message
-    return [h["seconds"] for h in run.history]
+    return float(run.history[0]["seconds"])
 
 
 def feed_cost(rounds: int) -> dict[str, Any]:
+    """Epochs of the engine alone, of the page's training unwatched and watched, interleaved in the
+    same process (each round runs the three in a rotated order: ABC, BCA, CAB...), so that the
+    machine's load falls on all three alike; the costs are from medians, and the median of each
+    round's own ratio."""
     from digitnet import Network
     from digitnet.data import load_mnist_uint8
 
@@ -70,18 +102,26 @@ def feed_cost(rounds: int) -> dict[str, Any]:
     X_test, y_test = load_mnist_uint8("test")
     data = (X, y, X_test, y_test)
     Y = Network(seed=0).one_hot(y, len(y))
-    engine_epoch(X, Y)  # compile / warm up
-    page_epochs(data, 1)
-    alone, page = [], []
-    for _ in range(rounds):
-        alone.append(engine_epoch(X, Y))
-        page += page_epochs(data, 1)
-    a, p = min(alone), min(page)
-    ma, mp = statistics.median(alone), statistics.median(page)
-    return {"engine_alone_s": round(a, 4), "page_training_s": round(p, 4), "feed_cost": round(p / a - 1, 4),
-            "median_engine_alone_s": round(ma, 4), "median_page_training_s": round(mp, 4),
-            "median_feed_cost": round(mp / ma - 1, 4),
-            "rounds": rounds, "alone_all": [round(v, 4) for v in alone], "page_all": [round(v, 4) for v in page]}
+    arms = {"engine_alone": lambda: engine_epoch(X, Y), "page_unwatched": lambda: page_epoch(data, False),
+            "page_watched": lambda: page_epoch(data, True)}
+    for arm in arms.values():  # compile / warm up
+        arm()
+    names = list(arms)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    load_before = os.getloadavg()
+    for r in range(rounds):
+        for name in names[r % 3:] + names[:r % 3]:
+            times[name].append(arms[name]())
+    load_after = os.getloadavg()
+    alone = times["engine_alone"]
+    median = {name: round(statistics.median(v), 4) for name, v in times.items()}
+    out: dict[str, Any] = {"rounds": rounds, "median_s": median,
+                           "load_average_1min": [round(load_before[0], 2), round(load_after[0], 2)]}
+    for arm in ("page_unwatched", "page_watched"):
+        out[f"cost_{arm[5:]}"] = round(median[arm] / median["engine_alone"] - 1, 4)
+        out[f"paired_cost_{arm[5:]}"] = round(statistics.median(p / a - 1 for p, a in zip(times[arm], alone)), 4)
+    out["all_s"] = {name: [round(v, 4) for v in values] for name, values in times.items()}
+    return out
 
 
 def surface_seconds() -> dict[str, Any]:
@@ -155,7 +195,7 @@ def latency_while_training(strokes: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("--strokes", type=int, default=20)
     parser.add_argument("--json", default=str(HERE / "results" / "live_feed.json"))
     args = parser.parse_args(argv)
@@ -166,8 +206,11 @@ def main(argv: list[str] | None = None) -> int:
         "feed": feed_cost(args.rounds),
         "surface_s": surface_seconds(),
     }
-    print(f"live feed: epoch {result['feed']['engine_alone_s']} s alone, {result['feed']['page_training_s']} s "
-          f"on the page: {100 * result['feed']['feed_cost']:+.1f}%")
+    feed = result["feed"]
+    print(f"an epoch, medians of {feed['rounds']}: engine alone {feed['median_s']['engine_alone']} s, on the page "
+          f"unwatched {feed['median_s']['page_unwatched']} s ({100 * feed['cost_unwatched']:+.1f}%), watched "
+          f"{feed['median_s']['page_watched']} s ({100 * feed['cost_watched']:+.1f}%; paired "
+          f"{100 * feed['paired_cost_watched']:+.1f}%); load {feed['load_average_1min']}")
     print(f"cost surface, 25x25 on 1,000 images: {result['surface_s']} s")
     if shutil.which(CHROMIUM):
         result["latency_while_training"] = latency_while_training(args.strokes)

@@ -179,3 +179,24 @@ def test_a_recording_saves_and_loads_and_replays_the_same_steps(client: TestClie
     assert z["W0"].tobytes() == stopped_at(77).net.W[0].tobytes()
     forward = ok(client.post("/api/lessons/replay/forward", json={"step": 77, "image": [0.5] * 784}))
     np.testing.assert_allclose(forward["output"], stopped_at(77).net.forward(np.full(784, 0.5))[-1], atol=1e-6)
+
+
+def test_a_run_nobody_watches_takes_whole_epochs_and_is_still_replayed_exactly() -> None:
+    """Unwatched, the page's training feeds nothing within an epoch and takes it in few engine calls
+    (the cost of watching is only paid while someone watches); its recording still rebuilds any step."""
+    from digitnet.web.trainer import Trainer
+
+    trainer = Trainer(small_data)
+    trainer.start({"sizes": [784, 8, 10], "activation": "sigmoid", "cost": "quadratic", "learning_rate": 0.5,
+                   "batch_size": 10, "epochs": 2, "limit": 500, "seed": 3})
+    trainer.join(60)
+    run = trainer.run
+    assert run is not None and run.state == "finished" and run.recording is not None
+    assert len(run.batches) <= 4  # pieces: the first one timed, then up to the next snapshot (an epoch here)
+    assert [p["step"] for p in run.points] == [0, 50, 100]  # the sample's points at the epochs' ends only
+    X, y = small_data()[:2]
+    for k in (37, 77):
+        assert same_bytes(run.recording.network_at(k, X[:500], y[:500]), stopped_at(k).net)
+    assert not trainer.watched()
+    trainer.snapshot()
+    assert trainer.watched()  # a look at the run

@@ -94,7 +94,7 @@ class Recording:
         # among threads, so the replay needs the same number of threads too.)
         settings = replace(stepper.settings, engine=fast._resolve(stepper.settings.engine))
         rec = cls(network, settings, data, int(every), step=stepper.step)
-        rec._snap(stepper)
+        rec.snap(stepper)
         return rec
 
     def run(self, stepper: Stepper, steps: int) -> int:
@@ -111,12 +111,23 @@ class Recording:
             taken += n
             self.step = stepper.step
             if stepper.step % self.every == 0 or stepper.done:
-                self._snap(stepper)
+                self.snap(stepper)
             if stepper.step % stepper.steps_per_epoch == 0:
                 break
         return taken
 
-    def _snap(self, stepper: Stepper) -> None:
+    def space(self, every: int) -> None:
+        """Snapshots every ``every`` steps from now on (a recorder that has timed its steps spaces them
+        by the seconds a replay may take to rebuild a step, see web/trainer.py)."""
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ConfigError(f"snapshots must be taken every whole number >= 1 of steps, got {every!r}")
+        self.every = int(every)
+
+    def snap(self, stepper: Stepper) -> None:
+        """A snapshot of ``stepper`` now (``run`` takes one every ``every`` steps; a caller may add more,
+        which are the first dropped when the recording grows too large)."""
+        if stepper.step != self.step and self.snapshots:
+            raise ConfigError(f"this recording is at step {self.step}, the run at step {stepper.step}")
         if self.snapshots and self.snapshots[-1].step == stepper.step:
             return
         net, opt = stepper.net, stepper.opt

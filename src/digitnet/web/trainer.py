@@ -1,14 +1,22 @@
 """Training from the web page: one run at a time, in a background thread, with pause and stop.
 
 The run takes the steps ``Network.fit`` takes (the same shuffles and mini-batches, the same engine,
-bit for bit: see stepper.py), in pieces: at full speed about 1/10 of an epoch or 0.1 s each, in
-slow motion one mini-batch at a time with a pause between, and one at a time on the step button
-while paused. Between pieces the network holds its current weights, so the page sees them:
+bit for bit: see stepper.py), in pieces. While someone watches (a listener has looked at the run in
+the last WATCHING_SECONDS), a piece at full speed is at most 1/10 of an epoch and about 0.1 s; in
+slow motion one mini-batch with a pause between, and one at a time on the step button while paused.
+Between pieces the network holds its current weights, so the page sees them:
 
 - ``batches``: the mean cost of the mini-batches of each piece (free: the engine computes it);
 - ``points``: cost and accuracy on a fixed sample of 1,000 test images, and the first layer's
-  weights as pictures, at most FEED_HZ times a second (and at each epoch's end, each single step);
-- the run is recorded (replay.py): a snapshot after each piece, so any step can be rebuilt.
+  weights as pictures, at most FEED_HZ times a second while watched (and at each epoch's end,
+  each single step);
+- the run is recorded (replay.py): a snapshot after each watched piece, and every so many steps.
+
+When nobody watches, nothing is shown, so nothing is computed for showing: no sample points or
+pictures within an epoch, and pieces as long as the recording's snapshots are apart (an epoch of
+the lesson's network in one engine call, as ``fit`` takes it). The snapshots are spaced by time, so
+that a replay rebuilds any step in at most about QUIET_SECONDS of training: at least 10 an epoch
+for a network whose epoch is slow, one an epoch for one as fast as the lesson's.
 
 The page follows a run through ``snapshot`` (all of it) and ``Cursor`` (what is new since the
 last look), which the server streams as Server-Sent Events.
@@ -39,7 +47,9 @@ SAMPLE = 1000  # test images behind each point of the live curves
 POINTS_PER_EPOCH = 10  # at full speed, pieces of at most 1/10 of an epoch: curve points within each epoch
 PIECE_SECONDS = 0.1  # ... and of about this long, so the page hears from a slow network often too
 FEED_HZ = 10  # the fixed sample's curve points and the weight pictures, at most this often
-SNAPSHOTS_PER_EPOCH = POINTS_PER_EPOCH  # the recording's: a replayed step is at most a piece of steps away
+SNAPSHOTS_PER_EPOCH = POINTS_PER_EPOCH  # the recording's, at most: a replayed step is at most a piece of steps away
+WATCHING_SECONDS = 1.0  # a run looked at this recently is watched (the page's stream looks 10 times a second)
+QUIET_SECONDS = 0.25  # unwatched, pieces and the snapshots' spacing are at most about this much training
 SLOW_MOTION = 0.5  # seconds per mini-batch in slow motion
 
 Data = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
@@ -111,6 +121,7 @@ class Trainer:
         self._resume = threading.Event()  # set while not paused
         self._stop = threading.Event()
         self._step_wanted = threading.Event()  # one mini-batch step asked for while paused
+        self._looked = -float("inf")  # time.monotonic() of the last look at the run (news, snapshot, weights)
 
     # -- controls ---------------------------------------------------------------------------------
 
@@ -228,8 +239,13 @@ class Trainer:
         run = self._run
         return run.state if run else RunState.IDLE
 
+    def watched(self) -> bool:
+        """Whether someone follows the run: its news, status or pictures were asked for just now."""
+        return time.monotonic() - self._looked < WATCHING_SECONDS
+
     def snapshot(self) -> dict[str, Any]:
         """Everything about the latest run (without the weight images)."""
+        self._looked = time.monotonic()
         with self._lock:
             run = self._run
             if run is None:
@@ -241,6 +257,7 @@ class Trainer:
                     **self._steps_of(run)}
 
     def weights(self) -> dict[str, Any] | None:
+        self._looked = time.monotonic()
         run = self._run
         return None if run is None or run.weights is None else {"run": run.number, **run.weights}
 
@@ -252,6 +269,7 @@ class Trainer:
         everything has been sent, or when a newer run replaced the one being followed.
         """
         events: list[tuple[str, Any]] = []
+        self._looked = time.monotonic()
         with self._lock:
             run = self._run
             if run is None:
@@ -359,11 +377,12 @@ class Trainer:
                validation: tuple[np.ndarray, np.ndarray]) -> None:
         """Take the run's mini-batch steps in pieces: as fast as the engine goes, or in slow motion.
 
-        At full speed a piece is at most 1/POINTS_PER_EPOCH of an epoch and about PIECE_SECONDS
-        long, so the curve gains points within each epoch and the page several updates a second,
-        while each piece costs the engine one call; the feed (a curve point on the fixed sample, the
-        weight pictures) samples the run at most FEED_HZ times a second, so it costs the same
-        whatever the engine's speed. In slow motion each piece is one mini-batch, then a pause.
+        Watched, at full speed, a piece is at most 1/POINTS_PER_EPOCH of an epoch and about
+        PIECE_SECONDS long, so the curve gains points within each epoch and the page several updates
+        a second, while each piece costs the engine one call; the feed (a curve point on the fixed
+        sample, the weight pictures) samples the run at most FEED_HZ times a second, so it costs the
+        same whatever the engine's speed. Unwatched, a piece runs to the recording's next snapshot
+        and nothing is fed until the epoch's end. In slow motion each piece is one mini-batch, then a pause.
         """
         stepper, recording = run.stepper, run.recording
         assert stepper is not None and recording is not None
@@ -374,20 +393,21 @@ class Trainer:
             single = self._check_controls(run)
             epoch_started += time.perf_counter() - waiting  # time paused is not the epoch's training time
             slow = run.speed is not None
-            if single or slow:
-                n = 1
-            else:
-                n = max(1, stepper.steps_per_epoch // POINTS_PER_EPOCH)
-                if per_step > 0:
-                    n = max(1, min(n, int(PIECE_SECONDS / per_step)))
+            watched = single or slow or self.watched()
+            n = 1 if single or slow else _piece(stepper, recording.every, per_step, watched)
             started = time.perf_counter()
             before = self._batch_report(run, sample) if single or slow else None
+            engine_started = time.perf_counter()
             taken = recording.run(stepper, n)
-            per_step = (time.perf_counter() - started) / taken
+            first, per_step = per_step == 0, (time.perf_counter() - engine_started) / taken
+            if first:  # the steps now timed: the snapshots spaced by seconds of training
+                recording.space(_snapshot_every(stepper.steps_per_epoch, per_step))
+            if watched:
+                recording.snap(stepper)  # what was shown can be replayed at once
             epoch_total += stepper.last_cost * min(taken * stepper.settings.batch_size, len(stepper.X))
             self._after_piece(run, stepper, sample, before)
             now = time.perf_counter()
-            if single or slow or now - fed >= 1 / FEED_HZ:
+            if single or slow or (watched and now - fed >= 1 / FEED_HZ):
                 fed = now
                 self._add_point(run, stepper.net, stepper.position, sample)
                 self._add_weights(run, stepper.net)
@@ -489,6 +509,27 @@ class Trainer:
             with self._lock:
                 run.weights = images
                 run.weights_version += 1
+
+
+def _piece(stepper: Stepper, every: int, per_step: float, watched: bool) -> int:
+    """How many mini-batches the next piece at full speed takes (per_step: seconds each, 0 if not timed yet).
+
+    Watched: 1/POINTS_PER_EPOCH of an epoch, and about PIECE_SECONDS at most. Unwatched: up to the
+    recording's next snapshot (``every`` steps apart), in about QUIET_SECONDS at most, so that pause
+    and stop still answer soon.
+    """
+    steps = max(1, stepper.steps_per_epoch // POINTS_PER_EPOCH)
+    seconds = PIECE_SECONDS
+    if not watched and per_step > 0:
+        steps, seconds = every - stepper.step % every, QUIET_SECONDS
+    return steps if per_step <= 0 else max(1, min(steps, int(seconds / per_step)))
+
+
+def _snapshot_every(steps_per_epoch: int, per_step: float) -> int:
+    """The recording's snapshot spacing: QUIET_SECONDS of training, whole tenths of an epoch, 1 to 10 an epoch."""
+    tenth = max(1, steps_per_epoch // SNAPSHOTS_PER_EPOCH)
+    quiet = int(QUIET_SECONDS / per_step) if per_step > 0 else 0
+    return max(tenth, min(steps_per_epoch, quiet // tenth * tenth))
 
 
 def _floats(net: Network, X: np.ndarray) -> np.ndarray:

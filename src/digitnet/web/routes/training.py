@@ -104,7 +104,15 @@ def train_use(state: State, me: Me, run: int | None = Query(
     return state.status(me)
 
 
-async def _events(trainer: Trainer, request: Request, poll: float = 0.1, keep_alive: float = 10.0
+POLL_SECONDS = 0.1  # how often the stream looks for news
+
+
+def event_message(name: str, data: object) -> str:
+    """One Server-Sent Event: its name and its data as compact JSON."""
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def _events(trainer: Trainer, request: Request, poll: float = POLL_SECONDS, keep_alive: float = 10.0
                   ) -> AsyncIterator[str]:
     """The training run's news as SSE messages, until it ends or the client goes away."""
     cursor = Cursor()
@@ -113,7 +121,7 @@ async def _events(trainer: Trainer, request: Request, poll: float = 0.1, keep_al
     while True:
         events, over = trainer.news(cursor)
         for name, data in events:
-            yield f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+            yield event_message(name, data)
         if over:
             yield "event: end\ndata: {}\n\n"
             return
