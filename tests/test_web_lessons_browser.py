@@ -58,8 +58,8 @@ def page(browser: Any, server: BackgroundServer) -> Iterator[Page]:  # noqa: F81
     assert errors == []
 
 
-def start(page: Page, speed: str = "full", epochs: str = "2") -> None:
-    page.page.locator("#t-hidden").fill("16")
+def start(page: Page, speed: str = "full", epochs: str = "2", hidden: str = "16") -> None:
+    page.page.locator("#t-hidden").fill(hidden)
     page.page.locator("#t-epochs").fill(epochs)
     page.page.locator("#t-limit").select_option("2000")
     page.page.locator("#t-speed").select_option(speed)
@@ -88,8 +88,8 @@ def same_bytes(a: Network, b: Network) -> bool:
     return all(p.tobytes() == q.tobytes() for p, q in zip(a.W + a.b, b.W + b.b))
 
 
-def pause_in_slow_motion(page: Page) -> dict:
-    start(page, speed="0.05")
+def pause_in_slow_motion(page: Page, hidden: str = "16") -> dict:
+    start(page, speed="0.05", hidden=hidden)
     page.page.wait_for_function("() => window.digitnetLive.seen.steps.length >= 3", timeout=20_000)
     page.page.locator("#t-pause").click()
     page.page.wait_for_function("() => document.querySelector('#t-pause').textContent === 'Resume'")
@@ -166,6 +166,85 @@ def test_replay_at_step_k_gives_the_weights_of_a_training_stopped_at_step_k(page
     assert same_bytes(paused, stopped_at(run["settings"], k + 1))
     page.page.locator("#rp-save").click()
     page.page.wait_for_function("() => document.querySelector('#toast').textContent.startsWith('Saved')")
+
+
+def test_replay_shows_the_diagrams_activations_at_step_k(page: Page) -> None:
+    """Scrubbing to step k shows in the diagram every neuron's activation for the drawing, as the
+    network was at step k (the run has the served network's layers, so the diagram can show it)."""
+    page.draw([(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7
+    page.settle()
+    served = page.value("window.digitnetState.current")
+    run = pause_in_slow_motion(page, hidden="16,16")
+    k = run["step"] - 2
+    page.value(f"(() => {{ const s = document.querySelector('#rp-step'); s.value = '{k}';"
+               " s.dispatchEvent(new Event('input')); })()")
+    page.page.wait_for_function(f"() => window.digitnetLessons.replayForward && "
+                                f"window.digitnetLessons.replayForward.step === {k}", timeout=20_000)
+    assert page.value("window.digitnetLessons.replayForward.diagram") is True
+    shown = page.value("Array.from(document.querySelectorAll('#net .neuron')).map(n => [Number(n.dataset.layer), "
+                       "Number(n.dataset.index), Number(n.dataset.activation), n.getAttribute('aria-label')])")
+    assert len(shown) == 16 + 16 + 10
+    at_k = stopped_at(run["settings"], k).forward(np.asarray(served["input"]))  # the library's network of step k
+    for layer, i, a, label in shown:
+        np.testing.assert_allclose(a, at_k[layer][i], rtol=1e-5, atol=1e-6)
+        assert label.endswith(f"activation {at_k[layer][i]:.2f}")
+    before = [a for layer in served["layers"] for a in layer["a"]]
+    assert not np.allclose([a for _, _, a, _ in shown], before, atol=1e-3)  # not the served network's
+
+
+FIND_LINK = """(() => {
+  const svg = document.querySelector('#net');
+  const neurons = Array.from(svg.querySelectorAll('.neuron')).map((n) => {
+    const c = n.querySelector('.body');
+    return { layer: Number(n.dataset.layer), index: Number(n.dataset.index),
+             x: Number(c.getAttribute('cx')), y: Number(c.getAttribute('cy')) };
+  });
+  const lines = Array.from(svg.querySelectorAll('.links line')).map((l) => ['x1', 'y1', 'x2', 'y2']
+    .map((k) => Number(l.getAttribute(k))));
+  const at = (x, y) => neurons.find((n) => Math.abs(n.x - x) < 1e-6 && Math.abs(n.y - y) < 1e-6);
+  const dist = ([px, py], [x1, y1, x2, y2]) => {
+    const dx = x2 - x1; const dy = y2 - y1;
+    const t = Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / (dx * dx + dy * dy)));
+    return Math.hypot(px - x1 - t * dx, py - y1 - t * dy);
+  };
+  let best = null;
+  for (const l of lines) {
+    const a = at(l[0], l[1]); const b = at(l[2], l[3]);
+    if (!a || !b) continue;  // a line from the input image: its pixel is not a neuron drawn
+    for (const t of [0.25, 0.35, 0.5, 0.65, 0.75]) {
+      const p = [l[0] + t * (l[2] - l[0]), l[1] + t * (l[3] - l[1])];
+      const gap = Math.min(...lines.filter((o) => o !== l).map((o) => dist(p, o)));
+      if (!best || gap > best.gap) best = { gap, p, layer: b.layer, from: a.index, to: b.index };
+    }
+  }
+  const ctm = svg.getScreenCTM();
+  const s = new DOMPoint(best.p[0], best.p[1]).matrixTransform(ctm);
+  return { x: s.x, y: s.y, gap: best.gap * ctm.a, layer: best.layer, from: best.from, to: best.to };
+})()"""
+
+
+def test_clicking_a_connection_or_a_neuron_picks_its_weight_or_bias(page: Page) -> None:
+    """A click on a line of the diagram picks that weight for the mini-batch panel, a click on a
+    neuron its bias; the average nudge shown is the batch gradient's entry for it."""
+    pause_in_slow_motion(page, hidden="16,16")  # the served network's layers: the diagram is the run's too
+    page.page.locator("#net").scroll_into_view_if_needed()
+    link = page.value(FIND_LINK)  # a line between two neurons, found by its ends, and a point on it
+    assert link["gap"] > 1  # the point is nearer to this line than to any other
+    page.page.mouse.click(link["x"], link["y"])
+    name = f"W{link['layer'] - 1}[{link['to']}, {link['from']}]"
+    page.page.wait_for_function(f"() => window.digitnetLessons.batch.parameter.name === '{name}'", timeout=20_000)
+    assert name in page.page.locator("#mb-average").text_content()
+    assert page.page.locator("#net .links line.picked").count() == 1
+    batch = page.value("window.digitnetLessons.batch")
+    net = network_of(page, "/api/train/download")
+    idx = np.asarray(batch["indices"])
+    dW, db = net.gradients(DATA["X"][idx].astype(np.float32) / 255, DATA["y"][idx])
+    shown = float(page.page.locator("#mb-average").get_attribute("data-average"))
+    np.testing.assert_allclose(shown, -dW[link["layer"] - 1][link["to"], link["from"]], rtol=1e-4, atol=1e-9)
+    page.page.locator("#net .neuron[data-layer='2'][data-index='3']").click()
+    page.page.wait_for_function("() => window.digitnetLessons.batch.parameter.name === 'b1[3]'", timeout=20_000)
+    shown = float(page.page.locator("#mb-average").get_attribute("data-average"))
+    np.testing.assert_allclose(shown, -db[1][3], rtol=1e-4, atol=1e-9)
 
 
 def test_screenshots_of_the_lessons_views(page: Page) -> None:

@@ -4,7 +4,9 @@
 // `digitnet predict`), and every layer's activations come back. One module per panel (draw,
 // diagram, inspect, backprop, train), status.js for the served network, state.js what they share.
 import { buildLabels } from './backprop.js';
-import { buildDiagram, diagram, net } from './diagram.js';
+import { buildDiagram, diagram, net, updateDiagram } from './diagram.js';
+import './pick.js';
+import { state } from './state.js';
 import { refreshStatus } from './status.js';
 import { drawCurves, follow } from './train.js';
 
@@ -16,6 +18,15 @@ window.addEventListener('resize', () => {
     if (vertical !== diagram.orientation) buildDiagram();
     drawCurves();
   }, 150);
+});
+
+// Replay (lessons.js) asks the diagram to show a recorded step's network thinking about the drawing;
+// it can when that network has the served one's layers (detail.shown says whether it did).
+document.addEventListener('digitnet:replay-forward', (event) => {
+  const result = event.detail.result;
+  const sizes = state.info ? state.info.model.sizes : [];
+  event.detail.shown = result.layers.length === sizes.length - 1 && result.layers.every((l, i) => l.a.length === sizes[i + 1]);
+  if (event.detail.shown) updateDiagram(result);
 });
 
 buildLabels();

@@ -104,7 +104,7 @@ function drawLinks(lay, gLinks) {
       const s = Math.abs(w) / (c.max_abs || 1);
       const line = svg('line', { x1: p.x, y1: p.y, x2: q.x, y2: q.y, stroke: rgb(w >= 0 ? BLUE : RED),
         'stroke-width': (0.4 + 2.2 * s).toFixed(2), 'stroke-opacity': 0.1 }, gLinks);
-      diagram.links.push({ line, layer: c.layer, from, s });
+      diagram.links.push({ line, layer: c.layer, from, to, s });
     }
   }
   const top = state.info.connections.length ? state.info.connections[0].to.length : 0;
@@ -196,6 +196,7 @@ export function updateDiagram(result) {
     scales.push(scale);
     diagram.neurons[l - 1].forEach((n, i) => {
       n.lastChild.setAttribute('fill', grey(a[i] / scale));
+      n.dataset.activation = String(a[i]);
       const what = l === L ? `output ${state.classNames[i]}` : `layer ${l} neuron ${i}`;
       n.setAttribute('aria-label', `${what}: activation ${a[i].toFixed(2)}`);
     });

@@ -139,9 +139,13 @@
     if (current && !current.blank) {
       try {
         const f = await api('/api/lessons/replay/forward', { step, image: current.input });
-        shown.replayForward = f;
+        const asked = { step, result: f, shown: false };
+        document.dispatchEvent(new CustomEvent('digitnet:replay-forward', { detail: asked }));
+        shown.replayForward = { ...f, step, diagram: asked.shown };
         $('#rp-guess').textContent = `Your drawing, to the network of step ${step}: ${f.guess} ` +
-          `(output ${fmt(f.output[f.guess], 3)})`;
+          `(output ${fmt(f.output[f.guess], 3)}). ` + (asked.shown
+          ? 'The diagram (2) shows every neuron of that network; draw again to see the served one.'
+          : 'The diagram (2) shows the served network, whose layers differ from this run\'s.');
       } catch (e) { toast(e.message); }
     }
   }
