@@ -6,10 +6,13 @@
    page does too); the page's training (web/trainer.py), the same steps (the same new network,
    seed 0) with its recording, (b) with nobody watching (pieces up to the next snapshot, no feed)
    and (c) watched by a listener that does what the page's event stream does (news every 0.1 s,
-   encoded as events): pieces of 1/10 epoch, the mini-batches' cost after each, a curve point on
-   1,000 test images and the weight pictures 10 times a second. Paired and interleaved: each
+   encoded as events): pieces of about 0.1 s, the cost of the mini-batches of each twentieth of
+   an epoch, a curve point on 1,000 test images and the weight pictures 5 times a second
+   (trainer.FEED_HZ). Paired and interleaved: each
    round runs (a), (b), (c) in a rotated order, in one process, ROUNDS rounds; the cost is
-   (b) / (a) - 1 and (c) / (a) - 1 of the medians (and the median of each round's ratio).
+   (b) / (a) - 1 and (c) / (a) - 1 of the medians (and the median of each round's ratio). And in
+   CPU seconds, which a loaded machine disturbs less: (c) - (b) of the whole runs (the same work
+   but the watching), over (a)'s epoch.
 2. The cost surface: seconds for the page's 25x25 slice on 1,000 test images (lesson's network).
 3. Stroke-to-screen latency while a training runs: headless Chromium (Playwright) draws strokes on
    the page served on 127.0.0.1 while the server trains a network on all 60,000 digits; the page
@@ -40,18 +43,19 @@ HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def engine_epoch(X: np.ndarray, Y: np.ndarray) -> float:
-    """Seconds for the first epoch of a new network (seed 0), the engine alone, as fit calls it."""
+def engine_epoch(X: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    """Seconds and CPU seconds (all the process's threads) of the first epoch of a new network (seed 0),
+    the engine alone, as fit calls it."""
     from digitnet import Network, engine
     from digitnet.training import SGD
 
     net = Network(seed=0)
     opt = SGD(1.5)
     opt.init_state(net)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     order = net.rng.permutation(len(X))  # the epoch's shuffle, as fit draws it
     engine.select("auto")(net, X, Y, order, 10, opt)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def listen(trainer: Any, done: threading.Event) -> None:
@@ -69,13 +73,15 @@ def listen(trainer: Any, done: threading.Event) -> None:
         done.wait(POLL_SECONDS)
 
 
-def page_epoch(data: tuple, watched: bool) -> float:
+def page_epoch(data: tuple, watched: bool) -> tuple[float, float]:
     """Seconds of the first epoch of the page's training of a new network (seed 0), the feed and the
-    recording included (not the epoch-end test, which fit does too), with or without a watcher."""
+    recording included (not the epoch-end test, which fit does too), with or without a watcher; and
+    the CPU seconds of the whole run (loading, the epoch's end and the watcher's work included)."""
     from digitnet.web.trainer import Trainer
 
     trainer = Trainer(lambda: data)
     done = threading.Event()
+    c0 = time.process_time()
     watcher = threading.Thread(target=listen, args=(trainer, done), daemon=True) if watched else None
     trainer.start({"sizes": [784, 16, 16, 10], "activation": "sigmoid", "cost": "quadratic", "learning_rate": 1.5,
                    "batch_size": 10, "epochs": 1, "limit": None, "seed": 0})
@@ -87,14 +93,15 @@ def page_epoch(data: tuple, watched: bool) -> float:
         watcher.join(10)
     run = trainer.run
     assert run is not None and run.state == "finished", run and run.message
-    return float(run.history[0]["seconds"])
+    return float(run.history[0]["seconds"]), time.process_time() - c0
 
 
 def feed_cost(rounds: int) -> dict[str, Any]:
     """Epochs of the engine alone, of the page's training unwatched and watched, interleaved in the
     same process (each round runs the three in a rotated order: ABC, BCA, CAB...), so that the
     machine's load falls on all three alike; the costs are from medians, and the median of each
-    round's own ratio."""
+    round's own ratio. CPU seconds too, which a loaded machine disturbs less than the clock: the
+    watched run's CPU beyond the unwatched one's (the same run, nobody looking) is what watching costs."""
     from digitnet import Network
     from digitnet.data import load_mnist_uint8
 
@@ -108,19 +115,29 @@ def feed_cost(rounds: int) -> dict[str, Any]:
         arm()
     names = list(arms)
     times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     load_before = os.getloadavg()
     for r in range(rounds):
         for name in names[r % 3:] + names[:r % 3]:
-            times[name].append(arms[name]())
+            wall, seconds = arms[name]()
+            times[name].append(wall)
+            cpu[name].append(seconds)
     load_after = os.getloadavg()
     alone = times["engine_alone"]
     median = {name: round(statistics.median(v), 4) for name, v in times.items()}
+    median_cpu = {name: round(statistics.median(v), 4) for name, v in cpu.items()}
     out: dict[str, Any] = {"rounds": rounds, "median_s": median,
                            "load_average_1min": [round(load_before[0], 2), round(load_after[0], 2)]}
     for arm in ("page_unwatched", "page_watched"):
         out[f"cost_{arm[5:]}"] = round(median[arm] / median["engine_alone"] - 1, 4)
         out[f"paired_cost_{arm[5:]}"] = round(statistics.median(p / a - 1 for p, a in zip(times[arm], alone)), 4)
+    out["median_cpu_s"] = median_cpu  # the page's: the whole 1-epoch run, the engine's: its epoch
+    out["cpu_cost_watched"] = round((median_cpu["page_watched"] - median_cpu["page_unwatched"])
+                                    / median_cpu["engine_alone"], 4)
+    out["paired_cpu_cost_watched"] = round(statistics.median(
+        (w - u) / a for w, u, a in zip(cpu["page_watched"], cpu["page_unwatched"], cpu["engine_alone"])), 4)
     out["all_s"] = {name: [round(v, 4) for v in values] for name, values in times.items()}
+    out["all_cpu_s"] = {name: [round(v, 4) for v in values] for name, values in cpu.items()}
     return out
 
 
@@ -210,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"an epoch, medians of {feed['rounds']}: engine alone {feed['median_s']['engine_alone']} s, on the page "
           f"unwatched {feed['median_s']['page_unwatched']} s ({100 * feed['cost_unwatched']:+.1f}%), watched "
           f"{feed['median_s']['page_watched']} s ({100 * feed['cost_watched']:+.1f}%; paired "
-          f"{100 * feed['paired_cost_watched']:+.1f}%); load {feed['load_average_1min']}")
+          f"{100 * feed['paired_cost_watched']:+.1f}%); watching's CPU {100 * feed['cpu_cost_watched']:+.1f}% of the "
+          f"engine's; load {feed['load_average_1min']}")
     print(f"cost surface, 25x25 on 1,000 images: {result['surface_s']} s")
     if shutil.which(CHROMIUM):
         result["latency_while_training"] = latency_while_training(args.strokes)

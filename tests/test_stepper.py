@@ -107,3 +107,28 @@ def test_a_weight_changed_between_two_calls_is_trained_from_not_the_engines_old_
         run(net, X, Y, np.arange(100, 200), 10, opt, None, keep)
         results.append(net)
     assert same_bytes(*results)
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_the_costs_within_one_call_are_each_stretchs_mini_batches_cost_before_their_steps(blobs, engine):
+    """run(within=True) reports the cost of stretches of its mini-batches (each one's mean over its
+    examples, before its step, as an independent stepping one mini-batch at a time sees them),
+    with the same weights bit for bit as without."""
+    X, y = blobs["X"], blobs["y"]
+    settings = Settings(epochs=2, batch_size=7, learning_rate=0.5, engine=engine)
+    one = Stepper(Network((20, 8, 3), seed=4), X, y, settings)
+    whole = Stepper(Network((20, 8, 3), seed=4), X, y, settings)
+    assert whole.run(40, within=True) == 40
+    assert 1 < len(whole.last_costs) <= 20 and whole.last_costs[-1][0] == 40
+    per_batch = []
+    while one.step < 40:
+        one.run(1)
+        per_batch.append((one.step, one.last_cost))
+    start = 0
+    for end, cost in whole.last_costs:
+        stretch = [c for s, c in per_batch if start < s <= end]
+        np.testing.assert_allclose(cost, np.mean(stretch), rtol=1e-5)
+        start = end
+    assert same_bytes(one.net, whole.net)
+    whole.run(3)
+    assert whole.last_costs == []  # only when asked for

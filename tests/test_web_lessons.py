@@ -172,7 +172,7 @@ def test_a_recording_saves_and_loads_and_replays_the_same_steps(client: TestClie
     ok(client.post("/api/train", json=RUN))
     wait(client, lambda s: s["state"] == "finished")
     saved = ok(client.post("/api/lessons/recording/save", json={"name": "run1"}))
-    assert saved["steps"] == 100 and saved["snapshots"] >= 20
+    assert saved["steps"] == 100 and saved["snapshots"] >= 3  # spaced by seconds of training: an epoch here
     assert client.post("/api/lessons/recording/load", json={"name": "nothing"}).status_code == 404
     ok(client.post("/api/lessons/recording/load", json={"name": "run1"}))
     z = np.load(io.BytesIO(client.get("/api/lessons/replay/model", params={"step": 77}).content))

@@ -285,7 +285,9 @@ def select(name: str) -> Callable[..., float]:
     (N, k)), updating ``net`` and the optimiser ``opt`` in place, and returns the sum over the
     mini-batches of their mean cost (before their step) times their size. progress(done, total) is
     called about PROGRESS_STEPS times (without it, the whole order is one call). keep: a dict the
-    caller passes again at its next call, to reuse the packed parameters (see _packed_for).
+    caller passes again at its next call, to reuse the packed parameters (see _packed_for). chunk_costs:
+    a list that gets (examples done, their chunk's summed cost) after each of those PROGRESS_STEPS
+    chunks, so that a caller sees the cost fall within one call (the page's curve, stepper.py).
     """
     return _run_numba if _resolve(name) == "numba" else _run_numpy
 
@@ -296,11 +298,14 @@ def _chunk(n: int, batch_size: int) -> int:
     return max(1, -(-n_batches // PROGRESS_STEPS)) * batch_size
 
 
-def _run_numpy(net, X, Y, order, batch_size, opt, progress=None, keep=None) -> float:
+def _run_numpy(net, X, Y, order, batch_size, opt, progress=None, keep=None, chunk_costs=None) -> float:
     total = 0.0
     chunk = _chunk(len(order), batch_size)
     for start in range(0, len(order), chunk):
-        total += sgd_batches(net, X, Y, order[start:start + chunk], batch_size, opt)
+        summed = sgd_batches(net, X, Y, order[start:start + chunk], batch_size, opt)
+        total += summed
+        if chunk_costs is not None:
+            chunk_costs.append((min(start + chunk, len(order)), summed))
         if progress is not None:
             progress(min(start + chunk, len(order)), len(order))
     return total
@@ -314,7 +319,7 @@ def _threads() -> int:
     return numba.get_num_threads()
 
 
-def _run_numba(net, X, Y, order, batch_size, opt, progress=None, keep=None) -> float:
+def _run_numba(net, X, Y, order, batch_size, opt, progress=None, keep=None, chunk_costs=None) -> float:
     k = _load_kernels()
     threads = SHARES if batch_size >= PARALLEL_MIN_BATCH else 1  # shares of a mini-batch, run on the threads
     packed, s = _packed_for(net, opt, threads, keep)
@@ -345,11 +350,14 @@ def _run_numba(net, X, Y, order, batch_size, opt, progress=None, keep=None) -> f
 
     n = len(order)
     total = 0.0
-    step = _chunk(n, batch_size) if progress is not None else max(n, 1)  # nothing to report: one call
+    step = _chunk(n, batch_size) if progress is not None or chunk_costs is not None else max(n, 1)  # else one call
     try:
         for start in range(0, n, step):
             stop = min(start + step, n)
-            total += chunk(start, stop)
+            summed = chunk(start, stop)
+            total += summed
+            if chunk_costs is not None:
+                chunk_costs.append((stop, summed))
             if progress is not None:
                 progress(stop, n)
     finally:

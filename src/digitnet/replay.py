@@ -97,17 +97,17 @@ class Recording:
         rec.snap(stepper)
         return rec
 
-    def run(self, stepper: Stepper, steps: int) -> int:
+    def run(self, stepper: Stepper, steps: int, within: bool = False) -> int:
         """Take up to ``steps`` steps of ``stepper``, snapshotting every ``every``; returns the steps taken.
 
-        Like Stepper.run, stops at the end of an epoch.
+        Like Stepper.run (``within`` as there), stops at the end of an epoch.
         """
         if stepper.step != self.step:
             raise ConfigError(f"this recording is at step {self.step}, the run at step {stepper.step}")
         taken = 0
         while taken < steps and not stepper.done:
             to_snapshot = self.every - stepper.step % self.every
-            n = stepper.run(min(steps - taken, to_snapshot))
+            n = stepper.run(min(steps - taken, to_snapshot), within)
             taken += n
             self.step = stepper.step
             if stepper.step % self.every == 0 or stepper.done:

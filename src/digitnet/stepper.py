@@ -57,6 +57,7 @@ class Stepper:
         self.order: np.ndarray | None = None
         self._epoch_rng: dict[str, Any] | None = None
         self.last_cost = float("nan")  # the mean cost over the mini-batches of the last run(), before their steps
+        self.last_costs: list[tuple[int, float]] = []  # run(within=True): (step, mean cost) of its stretches
 
     @property
     def epoch(self) -> int:
@@ -83,11 +84,13 @@ class Stepper:
         i = (step % self.steps_per_epoch) * self.settings.batch_size
         return order[i:i + self.settings.batch_size]
 
-    def run(self, steps: int) -> int:
+    def run(self, steps: int, within: bool = False) -> int:
         """Take up to ``steps`` mini-batch steps (never past the end of training); returns how many.
 
         Stops at the end of an epoch, so that a caller sees every epoch's end (the next call goes on).
-        A non-finite cost or weight raises TrainingDiverged, the network left as it is.
+        A non-finite cost or weight raises TrainingDiverged, the network left as it is. With
+        ``within``, ``last_costs`` gets the mean cost of about 20 stretches of those steps, as
+        (step at the stretch's end, cost), the engine still called once (the same steps, bit for bit).
         """
         if not _whole(steps) or steps < 0:
             raise ConfigError(f"steps must be a whole number >= 0, got {steps!r}")
@@ -98,10 +101,16 @@ class Stepper:
         n = min(int(steps), self.steps_per_epoch - i)
         m = self.settings.batch_size
         self.opt.start_epoch(self.epoch)
+        chunks: list[tuple[int, float]] | None = [] if within else None
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
             total = self._run(self.net, self.X, self.Y, order[i * m:(i + n) * m], m, self.opt, None,
-                              self._keep)
+                              self._keep, chunks)
         self.last_cost = total / len(order[i * m:(i + n) * m])
+        self.last_costs = []
+        before = 0
+        for done, cost in chunks or []:  # examples done so far in this call, their stretch's summed cost
+            self.last_costs.append((self.step + -(-done // m), cost / (done - before)))
+            before = done
         self.step += n
         if not (np.isfinite(total) and all(np.isfinite(W).all() for W in self.net.W)):
             raise TrainingDiverged(f"training diverged at step {self.step} (epoch {self.epoch + 1}) with learning "

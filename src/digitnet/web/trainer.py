@@ -2,11 +2,13 @@
 
 The run takes the steps ``Network.fit`` takes (the same shuffles and mini-batches, the same engine,
 bit for bit: see stepper.py), in pieces. While someone watches (a listener has looked at the run in
-the last WATCHING_SECONDS), a piece at full speed is at most 1/10 of an epoch and about 0.1 s; in
-slow motion one mini-batch with a pause between, and one at a time on the step button while paused.
-Between pieces the network holds its current weights, so the page sees them:
+the last WATCHING_SECONDS), a piece at full speed is about 0.1 s (a whole epoch of the lesson's
+network); in slow motion one mini-batch with a pause between, and one at a time on the step button
+while paused. Between pieces the network holds its current weights, so the page sees them:
 
-- ``batches``: the mean cost of the mini-batches of each piece (free: the engine computes it);
+- ``batches``: the mean cost of the mini-batches of each piece, or of each 1/20 of a piece longer
+  than 1/10 of an epoch, so the curve gains at least 10 points an epoch (free: the engine computes
+  it, in one call for the piece);
 - ``points``: cost and accuracy on a fixed sample of 1,000 test images, and the first layer's
   weights as pictures, at most FEED_HZ times a second while watched (and at each epoch's end,
   each single step);
@@ -44,9 +46,9 @@ from . import explain
 from .runstate import ACTIVE, RunState
 
 SAMPLE = 1000  # test images behind each point of the live curves
-POINTS_PER_EPOCH = 10  # at full speed, pieces of at most 1/10 of an epoch: curve points within each epoch
+POINTS_PER_EPOCH = 10  # watched, at least this many points of the mini-batches' cost an epoch
 PIECE_SECONDS = 0.1  # ... and of about this long, so the page hears from a slow network often too
-FEED_HZ = 10  # the fixed sample's curve points and the weight pictures, at most this often
+FEED_HZ = 5  # watched, the fixed sample's curve points and the weight pictures, at most this often
 SNAPSHOTS_PER_EPOCH = POINTS_PER_EPOCH  # the recording's, at most: a replayed step is at most a piece of steps away
 WATCHING_SECONDS = 1.0  # a run looked at this recently is watched (the page's stream looks 10 times a second)
 QUIET_SECONDS = 0.25  # unwatched, pieces and the snapshots' spacing are at most about this much training
@@ -377,12 +379,13 @@ class Trainer:
                validation: tuple[np.ndarray, np.ndarray]) -> None:
         """Take the run's mini-batch steps in pieces: as fast as the engine goes, or in slow motion.
 
-        Watched, at full speed, a piece is at most 1/POINTS_PER_EPOCH of an epoch and about
-        PIECE_SECONDS long, so the curve gains points within each epoch and the page several updates
-        a second, while each piece costs the engine one call; the feed (a curve point on the fixed
-        sample, the weight pictures) samples the run at most FEED_HZ times a second, so it costs the
-        same whatever the engine's speed. Unwatched, a piece runs to the recording's next snapshot
-        and nothing is fed until the epoch's end. In slow motion each piece is one mini-batch, then a pause.
+        Watched, at full speed, a piece is about PIECE_SECONDS long (see _piece), so the page gets
+        several updates a second, and the curve at least POINTS_PER_EPOCH points an epoch (a piece
+        longer than 1/POINTS_PER_EPOCH of an epoch reports the cost of its stretches), while each
+        piece costs the engine one call; the feed (a curve point on the fixed sample, the weight
+        pictures) samples the run at most FEED_HZ times a second, so it costs the same whatever the
+        engine's speed. Unwatched, pieces are longer and nothing is fed until the epoch's end. In
+        slow motion each piece is one mini-batch, then a pause.
         """
         stepper, recording = run.stepper, run.recording
         assert stepper is not None and recording is not None
@@ -397,8 +400,9 @@ class Trainer:
             n = 1 if single or slow else _piece(stepper, recording.every, per_step, watched)
             started = time.perf_counter()
             before = self._batch_report(run, sample) if single or slow else None
+            within = watched and n > stepper.steps_per_epoch // POINTS_PER_EPOCH  # the curve's points from the engine
             engine_started = time.perf_counter()
-            taken = recording.run(stepper, n)
+            taken = recording.run(stepper, n, within)
             first, per_step = per_step == 0, (time.perf_counter() - engine_started) / taken
             if first:  # the steps now timed: the snapshots spaced by seconds of training
                 recording.space(_snapshot_every(stepper.steps_per_epoch, per_step))
@@ -419,16 +423,20 @@ class Trainer:
 
     def _after_piece(self, run: Run, stepper: Stepper, sample: tuple[np.ndarray, np.ndarray],
                      before: dict[str, Any] | None) -> None:
-        """Record the mini-batches' cost point and, for a single step, what the step changed."""
-        point = {"step": stepper.step, "epoch": round(stepper.position, 6), "cost": stepper.last_cost}
+        """Record the mini-batches' cost points (one for the piece, or its stretches') and, for a single
+        step, what the step changed."""
+        costs = stepper.last_costs or [(stepper.step, stepper.last_cost)]
+        spe = stepper.steps_per_epoch
+        points = [{"step": step, "epoch": round(step / spe, 6), "cost": cost} for step, cost in costs]
         with self._lock:
-            run.batches.append(point)
+            run.batches += points
             run.step = stepper.step
             run.position = stepper.position
             run.progress = min(1.0, stepper.step / max(1, stepper.total_steps))
             run.state_version += 1
         if run.recording is not None:
-            run.recording.add_point(stepper.step, batch_cost=stepper.last_cost)
+            for step, cost in costs:
+                run.recording.add_point(step, batch_cost=cost)
         if before is not None:
             after = self._batch_report(run, sample, before["indices"])
             with self._lock:
@@ -514,15 +522,15 @@ class Trainer:
 def _piece(stepper: Stepper, every: int, per_step: float, watched: bool) -> int:
     """How many mini-batches the next piece at full speed takes (per_step: seconds each, 0 if not timed yet).
 
-    Watched: 1/POINTS_PER_EPOCH of an epoch, and about PIECE_SECONDS at most. Unwatched: up to the
-    recording's next snapshot (``every`` steps apart), in about QUIET_SECONDS at most, so that pause
-    and stop still answer soon.
+    Up to the recording's next snapshot (``every`` steps apart), so that the piece is one engine
+    call; in about PIECE_SECONDS at most while watched, so the page hears often, and QUIET_SECONDS
+    when not, so that pause and stop still answer soon. The first piece, not timed yet, is 1/10 of
+    an epoch.
     """
-    steps = max(1, stepper.steps_per_epoch // POINTS_PER_EPOCH)
-    seconds = PIECE_SECONDS
-    if not watched and per_step > 0:
-        steps, seconds = every - stepper.step % every, QUIET_SECONDS
-    return steps if per_step <= 0 else max(1, min(steps, int(seconds / per_step)))
+    steps = every - stepper.step % every
+    if per_step <= 0:
+        return max(1, min(steps, stepper.steps_per_epoch // POINTS_PER_EPOCH))
+    return max(1, min(steps, int((PIECE_SECONDS if watched else QUIET_SECONDS) / per_step)))
 
 
 def _snapshot_every(steps_per_epoch: int, per_step: float) -> int:

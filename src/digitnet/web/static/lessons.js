@@ -26,10 +26,13 @@
     return q;
   }
 
+  let batchAsked = 0; // the latest request wins: an older answer must not replace the learner's pick
   async function openBatch() {
     const q = new URLSearchParams(Object.entries(chosen()).map(([k, v]) => [k, String(v)]));
+    const mine = ++batchAsked;
     let b;
     try { b = await api(`/api/lessons/batch?${q}`); } catch (e) { toast(e.message); return; }
+    if (mine !== batchAsked) return;
     shown.batch = b;
     const box = $('#mb-examples');
     box.textContent = '';
