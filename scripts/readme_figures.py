@@ -123,8 +123,12 @@ def live_feed(result: dict[str, Any]) -> Figures:
         rows = [[f"the page's training with nobody watching: {epoch}, against the engine alone",
                  f"{100 * feed['cost_unwatched']:+.1f}% (medians of {feed['rounds']} rounds; "
                  f"per-round ratios: {100 * feed['paired_cost_unwatched']:+.1f}%)"],
-                ["the same, watched (curve, weight pictures and the event stream, 10 times a second)",
+                ["the same, watched (the curve, the weight pictures and the event stream, up to 10 times a second)",
                  f"{100 * feed['cost_watched']:+.1f}% (per-round ratios: {100 * feed['paired_cost_watched']:+.1f}%)"]]
+        if "cpu_cost_watched" in feed:
+            rows.append(["watching's CPU time (the event stream's included), over the engine's for the epoch",
+                         f"{100 * feed['cpu_cost_watched']:+.1f}% (medians of the runs; per-round: "
+                         f"{100 * feed['paired_cpu_cost_watched']:+.1f}%)"])
     else:  # the page's training, watched, against the engine alone
         rows = [[f"watching a training: {epoch}, on the page against the engine alone",
                  f"+{100 * feed['feed_cost']:.1f}% (fastest of {feed['rounds']} epochs each; "

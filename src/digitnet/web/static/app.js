@@ -2,7 +2,8 @@
 // Plain JavaScript modules, no libraries, no build step. All the numbers come from the server:
 // the drawing is sent as a grey grid, brought to MNIST's form there (the same code as
 // `digitnet predict`), and every layer's activations come back. One module per panel (draw,
-// diagram, inspect, backprop, train), status.js for the served network, state.js what they share.
+// diagram, inspect, backprop, train; pick: a weight or bias picked in the diagram), status.js for
+// the served network, state.js what they share.
 import { buildLabels } from './backprop.js';
 import { buildDiagram, diagram, net, updateDiagram } from './diagram.js';
 import './pick.js';
