@@ -298,6 +298,28 @@ def test_progress_is_reported_in_whole_mini_batches() -> None:
     assert all(d % 30 == 0 for d in done[:-1])
 
 
+@pytest.mark.parametrize("name", ["numba", "numpy"])
+def test_reporting_within_a_call_trains_the_same_weights_bit_for_bit(name) -> None:
+    """Training in chunks, to report progress or each chunk's cost, is the same SGD as one call (a
+    name in the chunked loop once shadowed the kernel's cost argument, and only chunked runs went wrong)."""
+    X = images(1000, 16, seed=10)
+    y = labels(1000, 3, seed=10)
+    nets = [Network((16, 8, 3), seed=0) for _ in range(3)]
+    Y = nets[0].one_hot(y, len(X))
+    totals: list[float] = []
+    chunks: list[tuple[int, float]] = []
+    for i, net in enumerate(nets):
+        opt = SGD(0.5)
+        opt.init_state(net)
+        progress = (lambda done, total: None) if i == 1 else None
+        totals.append(engine.select(name)(net, X, Y, np.arange(1000), 30, opt, progress, None,
+                                          chunks if i == 2 else None))
+    assert all(a.tobytes() == b.tobytes() for net in nets[1:] for a, b in zip(nets[0].W + nets[0].b, net.W + net.b))
+    assert totals[0] == totals[1] == totals[2]
+    assert 10 <= len(chunks) <= engine.PROGRESS_STEPS and chunks[-1][0] == 1000
+    np.testing.assert_allclose(sum(c for _, c in chunks), totals[0], rtol=1e-6)
+
+
 def test_numpy_engine_is_the_reference_loop():
     X = images(95, 16, seed=11)
     y = labels(95, 3, seed=11)
