@@ -35,17 +35,6 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="session")
-def trained() -> Network:
-    """The lesson's 784-16-16-10 network after 4 epochs on MNIST (about 93% right): it reads a clear 1."""
-    from digitnet.data import load_mnist
-
-    X, y = load_mnist("train")
-    net = Network((784, 16, 16, 10), seed=0)
-    net.fit(X, y, epochs=4, batch_size=10, learning_rate=1.5)
-    return net
-
-
 @pytest.fixture(scope="module")
 def server(trained: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
     """The page served by uvicorn on 127.0.0.1 (a free port), drawing with the trained network."""
@@ -64,8 +53,9 @@ def server(trained: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 class Page:
     """A page of the app, with the console errors and uncaught exceptions it produced."""
 
-    def __init__(self, browser: Any, url: str, viewport: dict[str, int] = DESKTOP) -> None:
-        self.context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    def __init__(self, browser: Any, url: str, viewport: dict[str, int] = DESKTOP, touch: bool = False) -> None:
+        """touch: a phone's browser (a touch screen, the mobile viewport), as a learner's phone is."""
+        self.context = browser.new_context(viewport=viewport, device_scale_factor=1, has_touch=touch, is_mobile=touch)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)

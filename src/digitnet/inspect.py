@@ -8,11 +8,14 @@ what it "thinks" a digit looks like. This module computes the answers for any tr
 - ``weight_images``: each first-layer neuron's 784 weights as a 28x28 image.
 - ``templates``: second-layer neurons seen through the first layer, ``W[1] @ W[0]``: a linear
   approximation that ignores the first layer's sigma and biases.
-- ``confusion_matrix`` and ``confident_mistakes``: which digits get confused, and the worst errors.
+- ``confusion_matrix`` and ``confident_mistakes``: which digits get confused, and the worst errors;
+  ``misread``: the images of one cell of the matrix (one label read as one guess).
 - ``confidence``, ``noise_images``: the largest output activation, for digits and for noise.
 - ``output_gradient``: d a_j / dX, backpropagation carried down to the input, from output j.
 - ``dream``: gradient ascent on the input, the image that makes one output most active
   (climbing ``score``, which rises with a_j, along ``score_gradient``).
+- ``activation_curve``: one neuron's a = sigma(z) as its z varies, its slope sigma'(z) here, and
+  whether it is saturated (so backpropagation passes almost nothing through it).
 - ``network_state``: the activations and strongest connections of the lesson's network picture.
 - ``strongest_weights``: the weights with the largest |w| into each layer.
 - ``wished_changes``: lesson 3 for one example: the change -dC_0/da each neuron's activation
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checks
+from .activations import Activation, get_activation
 from .errors import ConfigError, ShapeError
 from .network import Network
 
@@ -98,6 +102,17 @@ def confident_mistakes(net: Network, X: np.ndarray, y: np.ndarray, n: int = 16) 
     wrong = np.flatnonzero(guess != y)
     worst = wrong[np.argsort(-conf[wrong], kind="stable")][:n]
     return Mistakes(worst, y[worst], guess[worst], conf[worst])
+
+
+def misread(net: Network, X: np.ndarray, y: np.ndarray, label: int, guess: int, n: int = 24) -> Mistakes:
+    """The images of X with this ``label`` that the network reads as ``guess`` (one cell of the
+    confusion matrix), the most confident first, at most n: their indices, labels, guesses, confidences."""
+    y = checks.labels(net, y, len(np.atleast_2d(X)))
+    label, guess = checks.output_neuron(net, label), checks.output_neuron(net, guess)
+    conf, guesses = confidence(net, X)
+    cell = np.flatnonzero((y == label) & (guesses == guess))
+    first = cell[np.argsort(-conf[cell], kind="stable")][:n]
+    return Mistakes(first, y[first], guesses[first], conf[first])
 
 
 def noise_images(n: int, side: int = 28, seed: int = 0) -> np.ndarray:
@@ -228,6 +243,60 @@ def dream(net: Network, digit: int, start: str | np.ndarray = "noise", steps: in
         t = min(1.5 * t, 1.0)
         trace.append(float(net.predict_proba(x)[digit]))
     return Dream(digit, first, x, np.array(trace))
+
+
+# A neuron is saturated when its slope sigma'(z) is under this share of its curve's steepest: a change
+# of z then barely moves a, so backpropagation passes (almost) nothing back through it.
+SATURATED = 0.01
+
+
+@dataclass
+class Curve:
+    """Neuron ``index`` of layer ``layer`` for one image: its z and a, the slope da/dz = sigma'(z) there,
+    and its activation as its own z alone varies (``zs``, ``curve``), which covers this z."""
+
+    z: float
+    a: float
+    slope: float
+    zs: np.ndarray
+    curve: np.ndarray
+    saturated: bool
+
+
+def layer_activation(net: Network, layer: int) -> Activation:
+    """The activation of layer ``layer`` (1 = first hidden, L = output): sigma, or the cost's output one."""
+    return net.cost_function.output_activation if layer == len(net.W) else get_activation(net.activation)
+
+
+def activation_curve(net: Network, x: np.ndarray, layer: int, index: int, points: int = 121) -> Curve:
+    """What sigma does to neuron ``index`` of layer ``layer`` (1..L) for the image x (784,).
+
+    The curve samples a as this neuron's z alone runs over [-h, h], h covering every z of its layer,
+    the others held (so a softmax output's curve is a_j as z_j varies). Its slope da/dz comes from the
+    activation's chain rule, ``Activation.backward`` of e_j: sigma'(z_j), or a_j (1 - a_j) for a softmax.
+    ``saturated``: the slope is under ``SATURATED`` times the steepest slope on the curve.
+    """
+    if not 1 <= layer <= len(net.W):
+        raise ConfigError(f"the network has layers 1 to {len(net.W)}; no layer {layer!r}")
+    if not 0 <= index < net.sizes[layer]:
+        raise ConfigError(f"layer {layer} has {net.sizes[layer]} neurons; no neuron {index!r}")
+    X, _ = checks.images(net, x)
+    if len(X) != 1:
+        raise ShapeError(f"a neuron's curve is for one image ({net.sizes[0]},), got shape {np.shape(x)}")
+    net = _float64(net)
+    z = net.feedforward(X)[0][layer - 1][0]  # (k,)
+    act = layer_activation(net, layer)
+    half = max(6.0, 1.25 * float(np.abs(z).max()))
+    Z = np.repeat(z[None, :], points + 1, axis=0)  # row 0: this image; then the curve's samples
+    Z[1:, index] = np.linspace(-half, half, points)
+    A = act.fn(Z)
+    e_j = np.zeros_like(Z)
+    e_j[:, index] = 1
+    slopes = act.backward(Z, A, e_j)[:, index]  # da_j/dz_j at each row
+    slope = float(slopes[0])
+    steepest = float(max(slopes.max(), slope))
+    return Curve(float(z[index]), float(A[0, index]), slope, Z[1:, index], A[1:, index],
+                 saturated=steepest > 0 and slope < SATURATED * steepest)
 
 
 @dataclass

@@ -3,7 +3,8 @@
 ``create_app(net)`` builds a FastAPI application around one network, the *served* network that
 the page draws with. It only wires the parts together: the served state (``state.WebState``), the
 HTTP around the endpoints (``http``: security headers, the body cap, the 422 answer) and the
-routers, one for each thing the page does (``routes``: network, backprop, training, files; and the
+routers, one for each thing the page does (``routes``: network, backprop, training, files, the
+lessons' pictures; and the
 lessons' views in ``lessons``). Every request is checked by a pydantic model in ``schemas``.
 
 The page itself is static (``static/``), served from this package: no build step, no CDN.
@@ -24,7 +25,7 @@ from ..network import Network
 from . import security
 from .http import MAX_BODY, BodyLimit, NoCacheStatic, invalid_request
 from .lessons import router as lessons_router
-from .routes import backprop, files, network, page, training
+from .routes import backprop, files, network, page, pictures, training
 from .state import DEFAULT_TRAINING, Data, WebState
 
 __all__ = ["DEFAULT_TRAINING", "MAX_BODY", "create_app"]
@@ -79,6 +80,6 @@ def create_app(
     security.install(app, allowed_hosts)  # Host check, cross-site requests refused, every error JSON
     app.include_router(page.router)
     app.mount("/static", NoCacheStatic(directory=page.STATIC_DIR), name="static")
-    for router in (network.router, backprop.router, training.router, files.router):
+    for router in (network.router, backprop.router, training.router, files.router, pictures.router):
         app.include_router(router)
     return app

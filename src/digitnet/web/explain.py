@@ -7,6 +7,9 @@
   neuron's wanted change -dC_0/da and the weights one gradient step changes most; ``scales``
   the fixed scales they are drawn on (``inspect.wish_scales``).
 - ``weight_images``: first-layer weights as 28x28 pictures, compressed for streaming.
+- The lessons' pictures, as ``digitnet show`` draws them: ``templates`` (layer 2 seen through layer
+  1), ``confusion`` and ``misread`` (the confusion matrix and the images of one cell), ``dreams``
+  (the image each output likes most) and ``noise`` (random noise answered with confidence).
 
 The maths is in ``digitnet.inspect`` and the network; this module only turns it into JSON. All
 functions take one image x (784,) already checked by the request schemas, and return plain
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import inspect
+from ..checks import brightness
 from ..network import Network
 
 DIGITS = 6
@@ -62,12 +66,15 @@ def neuron(net: Network, layer: int, index: int, x: np.ndarray | None) -> dict[s
     out: dict[str, Any] = {
         "layer": layer, "index": index, "weights": floats(W[index]), "bias": float(b[index]),
         "image_side": 28 if W.shape[1] == 784 else None, "z": None, "a": None, "inputs": None,
+        "curve": None, "slope": None, "saturated": None,
     }
     if x is not None:
         zs, activations = net.feedforward(_row(net, x))
         out["z"] = float(zs[layer - 1][0, index])
         out["a"] = float(activations[layer][0, index])
         out["inputs"] = floats(activations[layer - 1][0])
+        c = inspect.activation_curve(net, _row(net, x), layer, index)
+        out.update(curve={"z": floats(c.zs), "a": floats(c.curve)}, slope=c.slope, saturated=c.saturated)
     return out
 
 
@@ -122,3 +129,67 @@ def weight_images(net: Network, count: int = 32) -> dict[str, Any]:
     q, scale = inspect.int8_images(net.W[0][:count])
     return {"neurons": int(net.W[0].shape[0]), "scale": floats(scale),
             "data": [base64.b64encode(row.tobytes()).decode("ascii") for row in q]}
+
+
+def images_int8(A: np.ndarray) -> dict[str, Any]:
+    """Rows of A (k, 784) as int8 pictures, each scaled by its largest |value| (``inspect.int8_images``)."""
+    q, scale = inspect.int8_images(np.asarray(A).reshape(len(A), -1))
+    return {"scale": floats(scale, 12), "images": [base64.b64encode(row.tobytes()).decode("ascii") for row in q]}
+
+
+def images_uint8(X: np.ndarray) -> list[str]:
+    """Images (m, 784) of brightnesses in [0, 1] as bytes 0-255, base64, one string per image."""
+    X = np.asarray(X, dtype=np.float64)
+    q = np.round(np.clip(X, 0, 1) * 255).astype(np.uint8).reshape(len(X), X[0].size if len(X) else 0)
+    return [base64.b64encode(row.tobytes()).decode("ascii") for row in q]
+
+
+def templates(net: Network, count: int = 32) -> dict[str, Any]:
+    """Up to ``count`` second-layer neurons seen through the first layer (``inspect.templates``)."""
+    T = inspect.templates(net)
+    return {"neurons": len(T), **images_int8(T[:count])}
+
+
+def confusion(net: Network, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """The confusion matrix on (X, y): counts[label][guess], and the accuracy it implies."""
+    counts = inspect.confusion_matrix(net, X, y)
+    return {"counts": counts.tolist(), "total": int(counts.sum()),
+            "accuracy": float(np.trace(counts) / max(1, counts.sum()))}
+
+
+def misread(net: Network, X: np.ndarray, y: np.ndarray, label: int, guess: int, n: int) -> dict[str, Any]:
+    """The images labelled ``label`` read as ``guess`` (``inspect.misread``), the most confident first."""
+    m = inspect.misread(net, X, y, label, guess, n)
+    count = int(inspect.confusion_matrix(net, X, y)[label, guess])
+    return {"label": label, "guess": guess, "count": count, "index": m.index.tolist(),
+            "confidence": floats(m.confidence), "images": images_uint8(brightness(X[m.index], np.float64))}
+
+
+def dreams(net: Network, digits: list[int], steps: int, start: str, seed: int) -> dict[str, Any]:
+    """For each digit, gradient ascent on the input (``inspect.dream``): the image and a_D along the way."""
+    out = []
+    for d in digits:
+        dream = inspect.dream(net, d, start, steps=steps, seed=seed)
+        out.append({"digit": d, "image": images_uint8(dream.image[None, :])[0],
+                    "start": floats(dream.activation[:1])[0], "activation": floats(dream.activation[-1:])[0],
+                    "steps": len(dream.activation) - 1, "guess": int(np.argmax(net.predict_proba(dream.image)))})
+    return {"dreams": out}
+
+
+def noise(net: Network, X_test: np.ndarray, n: int, seed: int, shown: int = 8) -> dict[str, Any]:
+    """n images of random noise (``inspect.noise_images``) against the test digits: how confident the
+    network is on each (``inspect.confidence``), as histograms over [0, 1], and the guesses for noise."""
+    side = inspect.image_side(net)
+    X = inspect.noise_images(n, side, seed)
+    conf_noise, guess_noise = inspect.confidence(net, X)
+    conf_digits, _ = inspect.confidence(net, X_test)
+    bins = np.linspace(0, 1, 11)
+    return {
+        "n": n, "digits": len(X_test), "bins": floats(bins),
+        "noise_histogram": np.histogram(conf_noise, bins)[0].tolist(),
+        "digit_histogram": np.histogram(conf_digits, bins)[0].tolist(),
+        "noise_median": float(np.median(conf_noise)), "digit_median": float(np.median(conf_digits)),
+        "noise_guesses": np.bincount(guess_noise, minlength=net.sizes[-1]).tolist(),
+        "images": images_uint8(X[:shown]), "guesses": guess_noise[:shown].tolist(),
+        "confidences": floats(conf_noise[:shown]),
+    }

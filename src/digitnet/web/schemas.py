@@ -125,6 +125,35 @@ class TrainRequest(Strict):
         return TrainingSettings.from_dict(self.model_dump(), partial=True)
 
 
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1,
+                            description="the random generator's seed: the same seed, the same noise")]
+
+
+class MisreadRequest(Strict):
+    """One cell of the confusion matrix: the test images labelled ``label`` that the network reads as ``guess``."""
+
+    label: Label
+    guess: Label
+    limit: int = Field(default=24, ge=1, le=64,
+                       description="how many of the cell's images to send, the most confident first")
+
+
+class DreamRequest(Strict):
+    """Gradient ascent on the input pixels (``digitnet show dream``), for each digit in ``digits``."""
+
+    digits: list[Label] = Field(default=list(range(N_OUTPUTS)), min_length=1, max_length=N_OUTPUTS)
+    steps: int = Field(default=200, ge=0, le=300, description="ascent steps at most (it stops at a local maximum)")
+    start: Literal["noise", "blank"] = Field(default="noise", description="faint random noise, or a blank image")
+    seed: Seed = 0
+
+
+class NoiseRequest(Strict):
+    """The noise test (``digitnet show noise``): ``n`` images of uniform random pixels."""
+
+    n: int = Field(default=1000, ge=1, le=5000)
+    seed: Seed = 0
+
+
 class SaveRequest(Strict):
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
                              description="file name without extension; default: from the layer sizes and time")
@@ -201,6 +230,11 @@ class NetworkInfo(BaseModel):
     connections: list[Connections]
 
 
+class ActivationCurve(BaseModel):
+    z: list[float] = Field(description="weighted sums z, from -h to h, covering every z of the layer")
+    a: list[float] = Field(description="the activation at each z, the layer's other neurons held")
+
+
 class NeuronResponse(BaseModel):
     layer: int
     index: int
@@ -210,6 +244,10 @@ class NeuronResponse(BaseModel):
     z: float | None
     a: float | None
     inputs: list[float] | None = Field(description="the activations of the layer before, for the current image")
+    curve: ActivationCurve | None = Field(description="a as this neuron's z alone varies, for the current image")
+    slope: float | None = Field(description="da/dz at this z: sigma'(z)")
+    saturated: bool | None = Field(
+        description="the slope is under 1% of the curve's steepest: this neuron barely learns")
     model_version: int
 
 
@@ -323,3 +361,60 @@ class WeightImages(BaseModel):
 class SavedModel(BaseModel):
     path: str
     filename: str
+
+
+class TemplatesResponse(BaseModel):
+    """Second-layer neurons seen through the first layer, (W[1] W[0]) row by row: up to 32, each as 784
+    bytes (int8, base64) = value / scale * 127."""
+
+    neurons: int = Field(description="neurons in the second layer")
+    scale: list[float]
+    images: list[str]
+    model_version: int
+
+
+class ConfusionResponse(BaseModel):
+    counts: list[list[int]] = Field(description="counts[label][guess] over the test images")
+    total: int
+    accuracy: float
+    model_version: int
+
+
+class MisreadResponse(BaseModel):
+    label: int
+    guess: int
+    count: int = Field(description="test images in this cell")
+    index: list[int] = Field(
+        description="their numbers in the test set (for /api/example?index=), most confident first")
+    confidence: list[float] = Field(description="the output activation of the guess, for each")
+    images: list[str] = Field(description="each image as 784 bytes 0-255, base64")
+    model_version: int
+
+
+class DreamImage(BaseModel):
+    digit: int
+    image: str = Field(description="the image after the ascent, 784 bytes 0-255, base64")
+    start: float = Field(description="a_D for the starting image")
+    activation: float = Field(description="a_D for the dreamt image")
+    steps: int = Field(description="ascent steps taken")
+    guess: int = Field(description="what the network reads in the dreamt image")
+
+
+class DreamResponse(BaseModel):
+    dreams: list[DreamImage]
+    model_version: int
+
+
+class NoiseResponse(BaseModel):
+    n: int
+    digits: int = Field(description="test digits compared")
+    bins: list[float] = Field(description="edges of the confidence histogram's bins over [0, 1]")
+    noise_histogram: list[int]
+    digit_histogram: list[int]
+    noise_median: float = Field(description="the median largest output activation on noise")
+    digit_median: float = Field(description="the same on the test digits")
+    noise_guesses: list[int] = Field(description="how often each digit is guessed for noise")
+    images: list[str] = Field(description="a few of the noise images, 784 bytes 0-255, base64")
+    guesses: list[int]
+    confidences: list[float]
+    model_version: int

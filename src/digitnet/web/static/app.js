@@ -5,18 +5,23 @@
 // diagram, inspect, backprop, train; pick: a weight or bias picked in the diagram), status.js for
 // the served network, state.js what they share.
 import { buildLabels } from './backprop.js';
-import { buildDiagram, diagram, net, updateDiagram } from './diagram.js';
+import { buildDiagram, net, updateDiagram } from './diagram.js';
+import './dreams.js';
 import './pick.js';
+import './pictures.js';
 import { state } from './state.js';
 import { refreshStatus } from './status.js';
 import { drawCurves, follow } from './train.js';
 
 let resizeTimer = null;
+let lastWidth = net.parentElement.clientWidth;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
-    const vertical = net.parentElement.clientWidth < 620;
-    if (vertical !== diagram.orientation) buildDiagram();
+    // The diagram's orientation, and on touch screens its lines of neurons, follow its width (not
+    // the height, which a phone's address bar changes while scrolling).
+    const width = net.parentElement.clientWidth;
+    if (width !== lastWidth) { lastWidth = width; buildDiagram(); }
     drawCurves();
   }, 150);
 });

@@ -1,8 +1,10 @@
 // 2. The network diagram: the input image, the neurons of every layer, the strongest connections.
 import { drawBackprop } from './backprop.js';
 import { seen } from './draw.js';
+import { refreshHover } from './hover.js';
 import { inspect, markSelected } from './inspect.js';
 import { state } from './state.js';
+import { showStrip } from './strip.js';
 import { $, BLUE, RED, clamp01, grey, rgb, svg } from './view.js';
 
 const MAX_SHOWN = 32; // neurons drawn per layer; larger layers show their first 32
@@ -10,29 +12,41 @@ const MAX_SHOWN = 32; // neurons drawn per layer; larger layers show their first
 export const net = $('#net');
 export const diagram = { orientation: null, cols: [], neurons: [], links: [], labels: [], values: [], image: null };
 
-// Where each layer's neurons go: left to right on wide screens, top to bottom on narrow ones.
+// Under this width (CSS px) the diagram runs top to bottom; a laptop's column (about 600 px) stays
+// left to right, so the outputs stay beside the pad.
+const VERTICAL_BELOW = 480;
+const TOUCH_TARGET = 34; // CSS px between neuron centres on touch screens (targets at least 32 px)
+export const wantsVertical = () => net.parentElement.clientWidth < VERTICAL_BELOW;
+const coarse = window.matchMedia('(pointer: coarse)');
+
+// Where each layer's neurons go: left to right on wide screens, top to bottom on narrow ones. On
+// touch screens a layer takes as many lines as it needs for each neuron to be a finger wide.
 function layout(sizes, vertical) {
   const L = sizes.length - 1;
   const W = vertical ? 400 : 820;
   const H = vertical ? 760 : 500;
   const grid = vertical ? { x: 102, y: 8, size: 196 } : { x: 10, y: 152, size: 196 };
+  const scale = (net.parentElement.clientWidth || W) / W; // CSS px per diagram unit
+  const minSpan = coarse.matches ? TOUCH_TARGET / scale : 0;
   const cols = [];
   for (let l = 1; l <= L; l++) {
     const k = sizes[l];
     const shown = Math.min(k, MAX_SHOWN);
     const output = l === L;
-    const lines = shown > 16 ? 2 : 1;
+    const room = vertical ? 392 : 440;
+    const fit = minSpan ? Math.max(1, Math.floor(room / minSpan)) : shown;
+    const lines = Math.max(shown > 16 ? 2 : 1, Math.ceil(shown / fit));
     const perLine = Math.ceil(shown / lines);
     let span; let along; let across;
     if (vertical) {
       const y0 = 290; const y1 = 680;
       across = L === 1 ? y1 : y0 + ((y1 - y0) * (l - 1)) / (L - 1);
-      span = output ? 36 : Math.min(36, 380 / perLine);
+      span = Math.max(minSpan, output ? 36 : Math.min(36, 380 / perLine));
       along = W / 2;
     } else {
       const x0 = 310; const x1 = 680;
       across = L === 1 ? x1 : x0 + ((x1 - x0) * (l - 1)) / (L - 1);
-      span = Math.min(30, 440 / perLine);
+      span = Math.max(minSpan, Math.min(30, 440 / perLine));
       along = H / 2;
     }
     const r = Math.max(4, Math.min(11, span * 0.36));
@@ -44,7 +58,7 @@ function layout(sizes, vertical) {
       const b = across + (line - (lines - 1) / 2) * span * 1.1;
       pos.push(vertical ? { x: a, y: b } : { x: b, y: a });
     }
-    cols.push({ layer: l, k, shown, r, pos, output, center: across });
+    cols.push({ layer: l, k, shown, r, hit: Math.max(r + 3.5, span / 2), pos, output, center: across });
   }
   return { W, H, grid, cols, vertical };
 }
@@ -56,7 +70,7 @@ export function pixelPosition(grid, i) {
 
 export function buildDiagram() {
   if (!state.info) return;
-  const vertical = net.parentElement.clientWidth < 620;
+  const vertical = wantsVertical();
   const sizes = state.info.model.sizes;
   const lay = layout(sizes, vertical);
   diagram.orientation = vertical;
@@ -103,7 +117,8 @@ function drawLinks(lay, gLinks) {
       const q = col.pos[to];
       const s = Math.abs(w) / (c.max_abs || 1);
       const line = svg('line', { x1: p.x, y1: p.y, x2: q.x, y2: q.y, stroke: rgb(w >= 0 ? BLUE : RED),
-        'stroke-width': (0.4 + 2.2 * s).toFixed(2), 'stroke-opacity': 0.1 }, gLinks);
+        'stroke-width': (0.4 + 2.2 * s).toFixed(2), 'stroke-opacity': 0.1, 'data-layer': c.layer, 'data-to': to,
+        'data-from': from }, gLinks);
       diagram.links.push({ line, layer: c.layer, from, to, s });
     }
   }
@@ -122,6 +137,7 @@ function drawNeurons(lay, gNeurons, gText) {
     col.pos.forEach((p, i) => {
       const n = svg('g', { class: 'neuron', role: 'button', tabindex: -1, 'data-layer': col.layer, 'data-index': i },
         gNeurons);
+      svg('circle', { cx: p.x, cy: p.y, r: col.hit, class: 'hit' }, n); // the target: a finger wide on touch
       svg('circle', { cx: p.x, cy: p.y, r: col.r + 3.5, class: 'ring' }, n);
       svg('circle', { cx: p.x, cy: p.y, r: col.r, class: 'body', fill: grey(0) }, n);
       n.addEventListener('click', () => { focusNeuron(col.layer, i); inspect(col.layer, i); });
@@ -209,4 +225,6 @@ export function updateDiagram(result) {
   diagram.values.forEach((t, i) => { t.textContent = out[i].toFixed(2); });
   diagram.labels.forEach((t, i) => { t.classList.toggle('guess', i === result.guess && !result.blank); });
   diagram.neurons[L - 1].forEach((n, i) => n.classList.toggle('guess', i === result.guess && !result.blank));
+  showStrip(result);
+  refreshHover();
 }

@@ -135,16 +135,19 @@ async function showInput(values, what) {
 
 $('#clear').addEventListener('click', clearPad);
 
-$('#example').addEventListener('click', async () => {
+$('#example').addEventListener('click', () => loadExample());
+
+// A test image on the pad (random, or test image number ``index``), with its label for backpropagation.
+export async function loadExample(index) {
   try {
-    const result = await api('/api/example');
+    const result = await api(index === undefined ? '/api/example' : `/api/example?index=${index}`);
     padImage(result.input);
     clearOnDraw = true;
     setLabel(result.label, false);
     showForward(result, `test image #${result.index} (labelled ${state.classNames[result.label]})`);
     runBackprop();
   } catch (error) { failed(error); }
-});
+}
 
 $('#noise').addEventListener('click', async () => {
   const values = Array.from({ length: 784 }, () => Math.random());

@@ -1,16 +1,52 @@
-// 3. Inspecting a neuron: its weights (as an image for the first layer), its bias, z and a.
+// 3. Inspecting a neuron: its weights (as an image for the first layer), its bias, z and a, and the
+// activation's curve with this z marked. The panel scrolls into view when it is out of sight.
 import { api, failed } from './api.js';
+import { drawCurve } from './curve.js';
 import { diagram, layerActivations } from './diagram.js';
 import { state } from './state.js';
 import { $, diverging, fmt, grey, html, maxAbs, paint, rgb, signed } from './view.js';
 
+const hint = Array.from($('#inspect').children, (n) => n.cloneNode(true)); // "Click (or tap) a neuron…"
+
+const request = (layer, index, result) => api('/api/neuron', { layer, index, input: result ? result.input : undefined });
+
 export async function inspect(layer, index) {
   try {
-    const data = await api('/api/neuron', { layer, index });
-    state.selected = { layer, index, data };
+    const result = state.current;
+    const data = await request(layer, index, result);
+    state.selected = { layer, index, data, result };
     markSelected();
-    renderInspect();
+    paintInspect();
+    bringIntoView();
   } catch (error) { failed(error); }
+}
+
+// Back to the hint, for a new network.
+export function clearInspect() {
+  state.selected = null;
+  $('#inspect').replaceChildren(...hint.map((n) => n.cloneNode(true)));
+}
+
+function bringIntoView() {
+  const panel = $('#inspect').closest('.panel');
+  const r = panel.getBoundingClientRect();
+  if (r.top >= 0 && r.bottom <= window.innerHeight) return;
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  panel.scrollIntoView({ behavior: still ? 'auto' : 'smooth', block: r.height > window.innerHeight ? 'start' : 'nearest' });
+}
+
+// After each forward pass: the neuron's z, a and curve for the new image (one request at a time).
+let fetching = false;
+export async function renderInspect() {
+  if (fetching || !state.selected) return;
+  fetching = true;
+  try {
+    while (state.selected && state.selected.result !== state.current) {
+      const s = state.selected; const result = state.current;
+      const data = await request(s.layer, s.index, result);
+      if (state.selected === s) { s.data = data; s.result = result; paintInspect(); }
+    }
+  } catch (error) { failed(error); } finally { fetching = false; }
 }
 
 export function markSelected() {
@@ -20,13 +56,13 @@ export function markSelected() {
   if (row && row[s.index]) row[s.index].classList.add('selected');
 }
 
-export function renderInspect() {
+function paintInspect() {
   const box = $('#inspect');
   const s = state.selected;
   if (!s) return;
   const { layer, index, data } = s;
   const L = state.info.model.sizes.length - 1;
-  const result = state.current;
+  const result = s.result;
   box.textContent = '';
   const name = layer === L ? `Output neuron ${state.classNames[index]}` : `Layer ${layer}, neuron ${index}`;
   html('h3', {}, name, box);
@@ -69,8 +105,9 @@ export function renderInspect() {
     const z = result.layers[layer - 1].z[index];
     const a = result.layers[layer - 1].a[index];
     item('z = Σ w·a + b', `${fmt(z - data.bias)} ${data.bias >= 0 ? '+' : '−'} ${fmt(Math.abs(data.bias))} = ${fmt(z)}`);
-    const act = `${layer === L ? state.info.model.output_symbol : state.info.model.hidden_symbol}(z)`;
-    item(`a = ${act}`, fmt(a));
+    const symbol = layer === L ? state.info.model.output_symbol : state.info.model.hidden_symbol;
+    item(`a = ${symbol}(z)`, fmt(a));
+    drawCurve(box, data, symbol);
   } else {
     item('z, a', 'draw a digit to see them');
   }

@@ -3,10 +3,11 @@ import { api, toast } from './api.js';
 import { buildLabels, clearBackprop, runBackprop, setLabel } from './backprop.js';
 import { buildDiagram } from './diagram.js';
 import { showForward } from './draw.js';
-import { inspect } from './inspect.js';
+import { clearInspect, inspect } from './inspect.js';
+import { clearPictures } from './pictures.js';
 import { fromUrl, state, writeUrl } from './state.js';
 import { ACTIVE, follow, following } from './train.js';
-import { $, html, pct } from './view.js';
+import { $, pct } from './view.js';
 
 // While the server trains its default network (not one of the page's runs): its progress.
 export function showStartup(status) {
@@ -69,10 +70,8 @@ async function loadNetwork(version) {
   const wanted = state.info === null ? fromUrl.neuron : state.selected && { layer: state.selected.layer, index: state.selected.index };
   state.info = await api('/api/network?top=256');
   state.modelVersion = state.info.model_version || version;
-  state.selected = null;
-  $('#inspect').querySelectorAll('*').forEach((n) => n.remove());
-  html('p', { class: 'muted' }, 'Click a neuron in the diagram to see the weights it gives its inputs, its bias, ' +
-    'and how its weighted sum z becomes its activation a.', $('#inspect'));
+  clearInspect();
+  clearPictures();
   clearBackprop();
   buildLabels();
   if (state.label !== null) setLabel(state.label, false);
@@ -84,7 +83,7 @@ async function loadNetwork(version) {
   if (state.label !== null) runBackprop();
   const sizes = state.info.model.sizes;
   if (wanted && wanted.layer >= 1 && wanted.layer < sizes.length && wanted.index < sizes[wanted.layer]) {
-    await inspect(wanted.layer, wanted.index); // the neuron selected before, in the URL or in the last network
+    await inspect(wanted.layer, wanted.index, false); // the neuron selected before, in the URL or in the last network
   }
 }
 
