@@ -216,7 +216,7 @@ def test_the_keyboard_reaches_the_buttons_and_opens_a_neuron(page: Page) -> None
 @pytest.mark.parametrize("name, viewport", [("web-desktop.png", DESKTOP), ("web-phone.png", PHONE)])
 def test_screenshots(browser: Any, server: BackgroundServer, name: str, viewport: dict[str, int]) -> None:
     """The page after drawing a 7, at a desktop and a phone size (saved when DIGITNET_SCREENSHOTS is set)."""
-    page = Page(browser, server.url, viewport)
+    page = Page(browser, server.url, viewport, touch=viewport is PHONE)  # a phone's browser, with a touch screen
     try:
         page.page.locator("#pad").scroll_into_view_if_needed()
         page.draw(SEVEN)

@@ -8,11 +8,15 @@
   the API gives.
 - Layer 2 seen through layer 1, the confusion matrix (a cell opens its digits, a digit is drawn
   with), the dreams and the noise test show what ``digitnet.inspect`` computes.
+
+DIGITNET_SCREENSHOTS=DIR saves a neuron seen (web-neuron.png) and the lessons' pictures (web-pictures.png).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +25,7 @@ import pytest
 from digitnet import Network, inspect
 from digitnet.web.app import create_app
 from digitnet.web.server import BackgroundServer
-from test_web_browser import ONE, PHONE, SEVEN, Page  # type: ignore[import-not-found]
+from test_web_browser import ONE, PHONE, SEVEN, Page, save_small_png  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +94,8 @@ def test_the_pad_and_the_ten_outputs_are_in_view_after_a_stroke(browser: Any, se
                 values = page.value("Array.from(document.querySelectorAll('#strip .strip-value'), "
                                     "(t) => t.textContent)")
                 shown = page.value("Array.from(document.querySelectorAll('#net .value'), (t) => t.textContent)")
-                assert values == shown
+                if values != shown:
+                    failures.append(f"{w}x{h}: the strip shows {values}, the outputs are {shown}")
         finally:
             page.close()
         assert page.errors == []
@@ -125,7 +130,7 @@ def test_clicking_a_neuron_scrolls_its_inspector_into_view(page: Page) -> None:
     page.draw(SEVEN)
     page.settle()
     page.page.locator('#net .neuron[data-layer="2"][data-index="0"]').click()
-    page.page.wait_for_selector("#act-curve")
+    page.page.wait_for_selector("#inspect h3")
     page.page.wait_for_function("() => { const r = document.querySelector('.panel.inspect').getBoundingClientRect();"
                                 " return r.top >= -1 && r.bottom <= innerHeight + 1; }", timeout=5000)
     scrolled = page.value("window.scrollY")
@@ -228,3 +233,36 @@ def test_the_dreams_and_the_noise_test(page: Page, trained: Network, test_set: t
     conf_digits, _ = inspect.confidence(trained, test_set[0])
     words = page.page.locator("#noise-result .noise-words").text_content()
     assert f"{np.median(conf_noise):.2f} (median)" in words and f"test digits {np.median(conf_digits):.2f}" in words
+
+
+def test_screenshots_of_a_neuron_and_the_pictures(browser: Any, server: BackgroundServer) -> None:
+    """A hovered neuron and its inspector after drawing a 7 (a window tall enough for both), and the
+    four pictures opened (saved when DIGITNET_SCREENSHOTS is set)."""
+    page = Page(browser, server.url, {"width": 1280, "height": 1180})
+    try:
+        shots = _screenshots(page)
+    finally:
+        page.close()
+    assert page.errors == []
+    for name, png in shots.items():
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        if os.environ.get("DIGITNET_SCREENSHOTS"):
+            save_small_png(png, Path(os.environ["DIGITNET_SCREENSHOTS"]) / name)
+
+
+def _screenshots(page: Page) -> dict[str, bytes]:
+    page.draw(SEVEN)
+    page.settle()
+    page.page.locator('#net .neuron[data-layer="1"][data-index="3"]').click()
+    page.page.wait_for_selector("#curve-marker")
+    page.page.locator('#net .neuron[data-layer="2"][data-index="5"]').hover()
+    page.page.wait_for_function("() => document.querySelectorAll('#net .links line.incoming').length > 0")
+    shots = {"web-neuron.png": page.page.screenshot()}
+    for button, ready in [("#templates-go", "#templates canvas"), ("#confusion-go", "#confusion .cell"),
+                          ("#dreams-go", "#dreams figure"), ("#noise-go", "#noise-result .hists")]:
+        page.page.locator(button).click()
+        page.page.wait_for_selector(ready, timeout=20_000)
+    page.page.locator('#confusion .cell[data-label="4"][data-guess="9"]').click()
+    page.page.wait_for_selector("#misread .digit-button")
+    shots["web-pictures.png"] = page.page.locator(".panel.pictures").screenshot()
+    return shots

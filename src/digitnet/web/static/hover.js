@@ -37,10 +37,7 @@ export function refreshHover() {
     link.line.classList.toggle('incoming', mine);
     if (mine) count += 1;
   }
-  for (const row of diagram.neurons) for (const n of row) n.classList.remove('hovered');
   if (shown === null || !state.info || !diagram.neurons[shown.layer - 1]) { line.textContent = ''; return; }
-  const n = diagram.neurons[shown.layer - 1][shown.index];
-  if (n) n.classList.add('hovered');
   const L = state.info.model.sizes.length - 1;
   const name = shown.layer === L ? `Output ${state.classNames[shown.index]}` : `Layer ${shown.layer}, neuron ${shown.index}`;
   const b = state.info.biases[shown.layer - 1][shown.index];

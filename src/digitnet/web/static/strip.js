@@ -21,7 +21,7 @@ export function showStrip(result) {
   Array.from(strip.children).forEach((cell, i) => {
     cell.querySelector('.fill').style.height = `${(100 * clamp01(out[i])).toFixed(1)}%`;
     cell.querySelector('.strip-value').textContent = out[i].toFixed(2);
-    cell.classList.toggle('guess', i === result.guess && !result.blank);
+    cell.classList.toggle('best', i === result.guess && !result.blank);
     cell.setAttribute('aria-label', `output ${state.classNames[i]}: ${out[i].toFixed(2)}`);
   });
 }
