@@ -178,7 +178,8 @@ def test_the_noise_test_is_inspects_confidence_on_noise(client: TestClient, net:
     conf_digits, _ = inspect.confidence(net, small_data()[2])
     assert r["noise_histogram"] == np.histogram(conf, np.linspace(0, 1, 11))[0].tolist()
     assert sum(r["digit_histogram"]) == 400 and sum(r["noise_histogram"]) == 300
-    assert r["noise_median"] == pytest.approx(np.median(conf)) and r["digit_median"] == pytest.approx(np.median(conf_digits))
+    assert r["noise_median"] == pytest.approx(np.median(conf))
+    assert r["digit_median"] == pytest.approx(np.median(conf_digits))
     assert r["noise_guesses"] == np.bincount(guess, minlength=10).tolist()
     assert r["guesses"] == guess[:8].tolist()
 
@@ -186,7 +187,8 @@ def test_the_noise_test_is_inspects_confidence_on_noise(client: TestClient, net:
 @pytest.mark.parametrize("path, body", [
     ("/api/pictures/dreams", {"steps": 301}), ("/api/pictures/dreams", {"digits": []}),
     ("/api/pictures/dreams", {"digits": [10]}), ("/api/pictures/noise", {"n": 5001}),
-    ("/api/pictures/misread", {"label": 3, "guess": 11}), ("/api/pictures/misread", {"label": 3, "guess": 1, "limit": 65}),
+    ("/api/pictures/misread", {"label": 3, "guess": 11}),
+    ("/api/pictures/misread", {"label": 3, "guess": 1, "limit": 65}),
 ])
 def test_picture_requests_are_bounded(client: TestClient, path: str, body: dict) -> None:
     assert client.post(path, json=body).status_code == 422
