@@ -121,6 +121,13 @@ def test_a_phone_gets_finger_sized_targets_and_its_own_words(browser: Any, serve
                            "(p) => p.innerText).join(' ')")
         assert "arrow keys" not in words and "Click" not in words and "click" not in words
         assert "Tap a neuron" in words
+        page.page.locator("#confusion-go").click()  # the matrix's cells too, without scrolling sideways
+        page.page.wait_for_function("() => document.querySelectorAll('#confusion .cell').length === 100")
+        cells = page.value("Array.from(document.querySelectorAll('#confusion .cell'), (c) => "
+                           "[c.getBoundingClientRect().width, c.getBoundingClientRect().height])")
+        assert min(min(c) for c in cells) >= 32, cells
+        assert page.value("(() => { const c = document.querySelector('#confusion'); "
+                          "return c.scrollWidth <= c.clientWidth; })()")
     finally:
         page.close()
     assert page.errors == []

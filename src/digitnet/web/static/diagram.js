@@ -15,7 +15,7 @@ export const diagram = { orientation: null, cols: [], neurons: [], links: [], la
 // Under this width (CSS px) the diagram runs top to bottom; a laptop's column (about 600 px) stays
 // left to right, so the outputs stay beside the pad.
 const VERTICAL_BELOW = 480;
-const TOUCH_TARGET = 34; // CSS px between neuron centres on touch screens (targets at least 32 px)
+const TOUCH_TARGET = 33; // CSS px between neuron centres on touch screens (targets at least 32 px)
 export const wantsVertical = () => net.parentElement.clientWidth < VERTICAL_BELOW;
 const coarse = window.matchMedia('(pointer: coarse)');
 
@@ -55,7 +55,8 @@ function layout(sizes, vertical) {
       const line = Math.floor(i / perLine);
       const j = i % perLine;
       const a = along + (j - (perLine - 1) / 2) * span;
-      const b = across + (line - (lines - 1) / 2) * span * 1.1;
+      const gap = span * 1.1 + (output && vertical ? 32 : 0); // room for the digits under the outputs
+      const b = across + (line - (lines - 1) / 2) * gap;
       pos.push(vertical ? { x: a, y: b } : { x: b, y: a });
     }
     cols.push({ layer: l, k, shown, r, hit: Math.max(r + 3.5, span / 2), pos, output, center: across });
