@@ -10,14 +10,15 @@ const hint = Array.from($('#inspect').children, (n) => n.cloneNode(true)); // "C
 
 const request = (layer, index, result) => api('/api/neuron', { layer, index, input: result ? result.input : undefined });
 
-export async function inspect(layer, index) {
+// scroll: bring the panel into view (a click, a key); not for a neuron restored from the URL.
+export async function inspect(layer, index, scroll = true) {
   try {
     const result = state.current;
     const data = await request(layer, index, result);
     state.selected = { layer, index, data, result };
     markSelected();
     paintInspect();
-    bringIntoView();
+    if (scroll) bringIntoView();
   } catch (error) { failed(error); }
 }
 
