@@ -18,7 +18,7 @@ import pytest
 from digitnet import Network
 from digitnet.web.app import create_app
 from digitnet.web.server import BackgroundServer
-from test_web_browser import ONE, SEVEN, Page, trained  # type: ignore[import-not-found]  # noqa: F401
+from test_web_browser import ONE, SEVEN, Page  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def _data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def server(trained: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:  # noqa: F811
+def server(trained: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundServer]:
     data = _data()
     app = create_app(trained.copy(), source="the test network", output_dir=tmp_path_factory.mktemp("out"),
                      data=lambda: data, train_default=False, use_cache=False)
