@@ -245,7 +245,7 @@ def test_the_dreams_and_the_noise_test(page: Page, trained: Network, test_set: t
 def test_screenshots_of_a_neuron_and_the_pictures(browser: Any, server: BackgroundServer) -> None:
     """A hovered neuron and its inspector after drawing a 7 (a window tall enough for both), and the
     four pictures opened (saved when DIGITNET_SCREENSHOTS is set)."""
-    page = Page(browser, server.url, {"width": 1280, "height": 1180})
+    page = Page(browser, server.url, {"width": 1280, "height": 1400})
     try:
         shots = _screenshots(page)
     finally:
