@@ -159,10 +159,10 @@ def confusion(net: Network, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
 
 def misread(net: Network, X: np.ndarray, y: np.ndarray, label: int, guess: int, n: int) -> dict[str, Any]:
     """The images labelled ``label`` read as ``guess`` (``inspect.misread``), the most confident first."""
-    m = inspect.misread(net, X, y, label, guess, n)
-    count = int(inspect.confusion_matrix(net, X, y)[label, guess])
-    return {"label": label, "guess": guess, "count": count, "index": m.index.tolist(),
-            "confidence": floats(m.confidence), "images": images_uint8(brightness(X[m.index], np.float64))}
+    cell = inspect.misread(net, X, y, label, guess, len(X))  # the whole cell, to count it
+    index, confidence = cell.index[:n], cell.confidence[:n]
+    return {"label": label, "guess": guess, "count": len(cell.index), "index": index.tolist(),
+            "confidence": floats(confidence), "images": images_uint8(brightness(X[index], np.float64))}
 
 
 def dreams(net: Network, digits: list[int], steps: int, start: str, seed: int) -> dict[str, Any]:
