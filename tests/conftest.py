@@ -76,7 +76,7 @@ def mnist() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="session")
 def trained() -> Any:
     """The lesson's 784-16-16-10 network after 4 epochs on MNIST (about 93% right): it reads a clear 1.
-    Shared by the page's browser tests (trained once per session)."""
+    Shared by the page's browser tests (trained once per test run)."""
     from digitnet import Network
     from digitnet.data import load_mnist
 
