@@ -166,6 +166,11 @@ def test_hovering_a_neuron_lights_its_incoming_connections(page: Page) -> None:
     assert f"a = {a:.3f}" in line and f"z = {z:.3f}" in line and f"b = {info['biases'][1][5]:.3f}" in line
     page.page.mouse.move(5, 5)  # away: nothing highlighted
     page.page.wait_for_function("() => !document.querySelector('#net').classList.contains('highlighting')")
+    page.page.locator('#net .neuron[data-layer="3"][data-index="7"]').focus()  # the keyboard's way to it
+    page.page.wait_for_function("() => document.querySelector('#neuron-line').textContent.startsWith('Output 7')")
+    lit = page.value("Array.from(document.querySelectorAll('#net .links line.incoming'), "
+                     "(l) => [Number(l.dataset.layer), Number(l.dataset.to)])")
+    assert lit and all(x == [3, 7] for x in lit)
 
 
 def test_the_inspector_marks_this_z_on_the_activation_curve(page: Page) -> None:
