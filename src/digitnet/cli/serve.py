@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="where the page's 'Save' writes model files (default: the current directory)")
     p.add_argument("--no-cache", action="store_true",
                    help="with no MODEL: train the default network even if a trained copy is in the cache")
+    p.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="a request must arrive whole (headers and body) within this time, or the connection is "
+                        "closed: a client that stalls mid-request cannot hold the server's connections")
     add_data_option(p)
     p.set_defaults(func=run)
 
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    if not 0 < args.request_timeout <= 3600:
+        raise ConfigError(f"--request-timeout must be more than 0 and at most 3600 seconds, got {args.request_timeout}")
     net = Network.load(args.model) if args.model else None
     exposed = not is_loopback(args.host)
     app = create_app(net, source=args.model or "", output_dir=args.output_dir, data_dir=args.data,
@@ -67,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
             webbrowser.open(url)
 
-    serve(app, sock, on_started=started)
+    serve(app, sock, on_started=started, request_timeout=args.request_timeout)
     return 0
 
 
