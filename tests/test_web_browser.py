@@ -137,6 +137,17 @@ def _record_latency(stats: dict[str, Any]) -> None:
         "render median": round(float(np.median(stats["renderMs"])), 1)})
 
 
+def test_a_cleared_pad_is_said_to_be_blank_not_guessed(page: Page) -> None:
+    page.draw(ONE)
+    page.settle()
+    assert page.page.locator("#guess").text_content() == "1"
+    page.page.click("#clear")
+    page.page.wait_for_function("() => document.querySelector('#guess').textContent === '–'")
+    assert "nothing to read" in (page.page.locator("#confidence").text_content() or "")
+    assert page.page.locator("#net .guess").count() == 0  # no output neuron or label marked as the guess
+    assert page.seen().max() == 0 and not page.errors
+
+
 def test_a_clear_one_is_read_as_1(page: Page) -> None:
     page.draw(ONE)
     page.settle()

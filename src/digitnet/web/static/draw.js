@@ -162,9 +162,9 @@ export function showForward(result, what) {
   state.current = result;
   paint(seen, result.input, 28, false);
   const g = $('#guess');
-  if (result.blank) {
+  if (result.blank) { // no ink: the outputs are no reading of anything, so no guess is shown
     g.textContent = '–';
-    $('#confidence').textContent = 'draw a digit';
+    $('#confidence').textContent = 'blank: nothing to read, so no guess (draw a digit)';
   } else {
     g.textContent = state.classNames[result.guess];
     $('#confidence').textContent = `output ${result.output[result.guess].toFixed(2)}`;
