@@ -148,10 +148,30 @@ def crafted_model(path: Path, header: dict, arrays: dict[str, bytes]) -> Path:
 
 
 def npy(shape: tuple[int, ...], dtype: str) -> bytes:
+    return npy_of(np.zeros(shape, dtype=dtype))
+
+
+def npy_of(a: np.ndarray) -> bytes:
     import io
     f = io.BytesIO()
-    np.lib.format.write_array(f, np.zeros(shape, dtype=dtype))
+    np.lib.format.write_array(f, a)
     return f.getvalue()
+
+
+def test_digitnet_loads_its_own_files_however_well_their_arrays_compress(tmp_path: Path) -> None:
+    # A checkpoint of a run without momentum holds velocities of zeros: deflated 1000:1, it was
+    # refused by the inflation limit, so the run could not be resumed.
+    net = Network((784, 2000, 10), seed=0)
+    opt = SGD(1.0, 0.0, 0.0, [np.zeros_like(W) for W in net.W], [np.zeros_like(b) for b in net.b])
+    net.history = [{"epoch": 1, "train_cost": 0.5}]
+    settings = {"epochs": 2, "batch_size": 10, "learning_rate": 1.0, "momentum": 0.0, "weight_decay": 0.0,
+                "learning_rate_decay": 1.0, "hidden": [2000], "activation": "sigmoid", "cost": "quadratic",
+                "seed": 0, "dtype": "float32", "engine": "auto", "data": None, "limit": None}
+    save_checkpoint(tmp_path / "c.npz", net, opt, settings)
+    np.testing.assert_array_equal(load_checkpoint(tmp_path / "c.npz")[0].W[0], net.W[0])
+    net.W[0][:] = 0.25  # one value everywhere
+    net.save(tmp_path / "m.npz")
+    np.testing.assert_array_equal(load(tmp_path / "m.npz").W[0], net.W[0])
 
 
 HEADER = {"format": "digitnet-model", "version": 1, "activation": "sigmoid", "cost": "quadratic",
@@ -175,9 +195,9 @@ def test_a_model_whose_weights_inflate_a_thousandfold_is_refused_before_it_is_re
 
 def test_the_inflation_limit_can_be_raised_for_a_real_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     net = Network((784, 12_500, 10), seed=0, dtype=np.float64)
-    net.W[0][:] = 0.0  # compresses far beyond what real weights do
-    monkeypatch.setenv("DIGITNET_MAX_INFLATION", "100000")
-    net.save(tmp_path / "m.npz")
+    net.W[0][:] = 0.0  # deflated, compresses far beyond what real weights do (digitnet itself would store it)
+    arrays = {f"{k}{i}": npy_of(getattr(net, k)[i]) for i in range(2) for k in "Wb"}
+    crafted_model(tmp_path / "m.npz", {**HEADER, "sizes": list(net.sizes)}, arrays)
     monkeypatch.setenv("DIGITNET_MAX_INFLATION", "100")
     with pytest.raises(ModelFileError, match="DIGITNET_MAX_INFLATION"):
         load(tmp_path / "m.npz")

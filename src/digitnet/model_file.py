@@ -62,6 +62,13 @@ def header_of(net: NetworkLike) -> dict[str, Any]:
     }
 
 
+def _compresses_too_well(a: np.ndarray) -> bool:
+    """Whether ``a`` is mostly zeros or one value (momentum 0's velocities, dead weights): deflated, it could
+    shrink beyond $DIGITNET_MAX_INFLATION and its own file be refused, so it is stored as it is."""
+    flat = a.reshape(-1)
+    return a.nbytes > 2**16 and (np.count_nonzero(flat) < flat.size // 8 or bool((flat == flat[0]).all()))
+
+
 def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
     """Write header + arrays as a zip archive at ``path`` atomically (see files.atomic_write); returns the file."""
 
@@ -72,7 +79,7 @@ def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[
             zf.writestr(info, json.dumps(header, sort_keys=True, allow_nan=False).encode())
             for name, a in arrays.items():
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
+                info.compress_type = zipfile.ZIP_STORED if _compresses_too_well(a) else zipfile.ZIP_DEFLATED
                 with zf.open(info, "w", force_zip64=a.nbytes > 2**31 - 2**20) as member:
                     np.lib.format.write_array(member, np.ascontiguousarray(a), allow_pickle=False)
 
