@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _signals.install()  # from here to the end, an interrupt is one line, never a traceback
     try:
         return _run(argv)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as e:
+        if not _signals.by_signal(e):
+            raise
         print("digitnet: interrupted", file=sys.stderr)
         return 130
 

@@ -128,13 +128,11 @@ def _data_and_network(args: argparse.Namespace, settings: dict[str, Any], traini
     return X, y, data.X_test, data.y_test, net, opt
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from ..checkpoint import save_checkpoint
-    from ..errors import ConfigError, TrainingDiverged
+def _prepare(args: argparse.Namespace) -> tuple[Any, ...]:
+    """Everything before the first step: the checks of --out and --checkpoint, the settings, the
+    data, the network and the compiled engine. Returns what ``run`` trains with."""
+    from ..errors import ConfigError
     from ..settings import TrainingSettings
-    from ..training import fit
 
     out = Path(args.out)
     replaces = _check_out(out, "--out")
@@ -143,8 +141,7 @@ def run(args: argparse.Namespace) -> int:
     # The engines agree to rounding, not bit for bit: a resumed run keeps its engine unless told otherwise.
     engine = args.engine or settings.get("engine", "auto")
     training = TrainingSettings.from_dict(settings)
-    epochs = training.epochs
-    if epochs == 0:
+    if training.epochs == 0:
         raise ConfigError("--epochs 0 trains nothing, and an untrained network is no model to save; give --epochs 1 "
                           "or more (`digitnet show` looks at an existing model)")
     _check_out(ckpt_path, "--checkpoint")  # found out now, not at the interrupt when the training is at stake
@@ -154,6 +151,24 @@ def run(args: argparse.Namespace) -> int:
 
     announce_while("compiling the training engine for this CPU, once (later runs load it from the cache): ",
                    lambda: compiled.warm_up(net, X, training.batch_size, engine))
+    return out, replaces, ckpt_path, settings, engine, training, X, y, X_test, y_test, net, opt
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..checkpoint import save_checkpoint
+    from ..errors import TrainingDiverged
+    from ..training import fit
+
+    try:
+        out, replaces, ckpt_path, settings, engine, training, X, y, X_test, y_test, net, opt = _prepare(args)
+    except (KeyboardInterrupt, Exception) as e:
+        if not _signals.by_signal(e):
+            raise
+        print("digitnet: interrupted before the training started; no model or checkpoint was written", file=sys.stderr)
+        return 130
+    epochs = training.epochs
     bar = None
     quiet = args.quiet or not sys.stderr.isatty()
 
@@ -179,9 +194,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         fit(net, X, y, training, validation_data=(X_test, y_test), callback=on_epoch, progress=progress,
             engine=engine, optimizer=opt, start_epoch=len(net.history))
+        return _save_finished(net, out, X_test, y_test)
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
+        if len(net.history) >= epochs:  # the training had finished: its model is saved, not a checkpoint
+            return _save_finished(net, out, X_test, y_test, interrupted=True)
         with _signals.deferred():  # a second Ctrl-C (or kill) must not cut the checkpoint short
             save_checkpoint(ckpt_path, net, opt, settings)
         print(f"\ninterrupted: {plural(len(net.history), 'whole epoch')} kept in checkpoint {ckpt_path}\n"
@@ -197,18 +215,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"digitnet: error: {e}\nthe last finite model ({plural(len(net.history), 'epoch')}) is saved in {target}"
               + (f"; {out} is left as it was" if replaces else ""), file=sys.stderr)
         return 1
-    return _save_finished(net, out, X_test, y_test)
 
 
-def _save_finished(net: Any, out: Path, X_test: Any, y_test: Any) -> int:
-    """Save a finished run at ``out``, an interrupt held back until the file is whole; say what it replaced."""
+def _save_finished(net: Any, out: Path, X_test: Any, y_test: Any, interrupted: bool = False) -> int:
+    """Save a finished run at ``out``, an interrupt held back until the file is whole; say what it replaced.
+
+    ``interrupted``: an interrupt came after the last epoch but before the save could hold it back.
+    """
     with _signals.deferred() as caught:
         replaces = _check_out(out, "--out")  # looked at again: it may have changed during the training
         net.save(out)
     accuracy = net.history[-1]["test_accuracy"] if net.history else net.accuracy(X_test, y_test)
     replaced = f" (it replaced {replaces})" if replaces else ""
-    if caught.signal:
-        print(f"digitnet: interrupted ({caught.signal}) after the training had finished; the model is saved in "
+    if caught.signal or interrupted:
+        how = f" ({caught.signal})" if caught.signal else ""
+        print(f"digitnet: interrupted{how} after the training had finished; the model is saved in "
               f"{out}{replaced}", file=sys.stderr)
         return 130
     print(f"test accuracy {100 * accuracy:.2f}%; model saved to {out}{replaced}")
