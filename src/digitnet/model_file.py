@@ -66,7 +66,7 @@ def _compresses_too_well(a: np.ndarray) -> bool:
     """Whether ``a`` is mostly zeros or one value (momentum 0's velocities, dead weights): deflated, it could
     shrink beyond $DIGITNET_MAX_INFLATION and its own file be refused, so it is stored as it is."""
     flat = a.reshape(-1)
-    return a.nbytes > 2**16 and (np.count_nonzero(flat) < flat.size // 8 or bool((flat == flat[0]).all()))
+    return bool(a.nbytes > 2**16 and (np.count_nonzero(flat) < flat.size // 8 or (flat == flat[0]).all()))
 
 
 def write_archive(path: str | os.PathLike, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
