@@ -95,6 +95,21 @@ def open_regular(path: str | os.PathLike[str], what: str, error: type[DigitNetEr
     return os.fdopen(fd, "rb")
 
 
+def output_directory(path: str | os.PathLike[str], what: str, error: type[DigitNetError]) -> Path:
+    """``path`` as a directory to write into: an existing directory, or a name not taken yet (made when
+    first written to). Anything else there, a file, a pipe or a device, raises ``error``."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as e:
+        raise error(f"{what} {path}: {e.strerror or e}") from None
+    if not stat.S_ISDIR(mode):
+        raise error(f"{what} {path} is {kind(mode)}, not a directory; give a directory to write into")
+    return path
+
+
 def write_target(path: str | os.PathLike[str], error: type[DigitNetError]) -> Path:
     """The file a write to ``path`` replaces: the path, or the end of its chain of links.
 

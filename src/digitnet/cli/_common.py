@@ -56,9 +56,35 @@ def int_list(text: str) -> tuple[int, ...]:
     return sizes
 
 
+class PathType:
+    """The argparse type of every argument naming a file or directory: the text as given (not empty).
+
+    ``role`` says what the command does with it: reads a file or a directory, writes a file or into a
+    directory. Every such argument has one, so a test can try every path kind on every one of them.
+    """
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.__name__ = "path"  # in argparse's "invalid path value" message
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            raise argparse.ArgumentTypeError("an empty path names no file; give a file name")
+        return text
+
+    def __repr__(self) -> str:
+        return f"PathType({self.role!r})"
+
+
+READ_FILE = PathType("read file")
+READ_DIR = PathType("read directory")
+WRITE_FILE = PathType("write file")
+WRITE_DIR = PathType("write directory")
+
+
 def add_data_option(parser: argparse.ArgumentParser) -> None:
     """``--data DIR``: a directory of MNIST-format IDX files instead of the bundled MNIST."""
-    parser.add_argument("--data", metavar="DIR", default=None,
+    parser.add_argument("--data", metavar="DIR", default=None, type=READ_DIR,
                         help="directory of MNIST-format IDX files (e.g. Fashion-MNIST); default: the bundled MNIST")
 
 

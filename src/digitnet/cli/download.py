@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import WRITE_DIR
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "download", help="download MNIST from its public mirrors (not needed: it ships with digitnet)",
         description="Fetch MNIST's four .gz files from the public mirrors, checking each file's official "
                     "checksum, into DIR (default: the cache directory). Use the result with --data DIR.")
-    p.add_argument("dir", nargs="?", default=None, help="where to put the files")
+    p.add_argument("dir", nargs="?", default=None, type=WRITE_DIR, help="where to put the files")
     p.add_argument("--mirror", action="append", default=None, metavar="URL",
                    help="a base URL to try (repeatable); default: the known MNIST mirrors")
     p.set_defaults(func=run)

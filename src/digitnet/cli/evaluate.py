@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import add_data_option
+from ._common import READ_FILE, add_data_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("evaluate", help="accuracy, cost and accuracy per digit of a saved model",
                               description="Judge a saved model on the 10,000 test digits (or another IDX dataset).")
-    p.add_argument("model", help="a model file written by `digitnet train`")
+    p.add_argument("model", type=READ_FILE, help="a model file written by `digitnet train`")
     add_data_option(p)
     p.add_argument("--split", choices=["test", "train"], default="test", help="which part of the data to judge on")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")

@@ -6,10 +6,12 @@ import argparse
 from pathlib import Path
 
 from ..errors import DigitNetError
+from ._common import READ_FILE, WRITE_FILE
 
 FORMATS = {".onnx": "ONNX, for onnxruntime and other ONNX runtimes",
            ".html": "one self-contained web page that runs the network offline",
            ".htm": "the same page as .html"}
+
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,8 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "output layer as digitnet's (needs: pip install 'digitnet[onnx]'). "
                     ".html: one file that runs the network in any browser with no server and no network: "
                     "draw a digit, see the ten outputs and the hidden layers, inspect a neuron.")
-    p.add_argument("model", help="a model file written by `digitnet train`")
-    p.add_argument("output", help="the file to write: model.onnx or page.html")
+    p.add_argument("model", type=READ_FILE, help="a model file written by `digitnet train`")
+    p.add_argument("output", type=WRITE_FILE, help="the file to write: model.onnx or page.html")
     p.set_defaults(func=run)
 
 

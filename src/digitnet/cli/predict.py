@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import add_data_option
+from ._common import READ_FILE, add_data_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,8 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "predict", help="guess the digit in image files",
         description="Bring each image to MNIST's form (greyscale, ink bright on dark, fitted into a 20x20 box, "
                     "centred by its centre of mass in 28x28) and print the guess and the 10 output activations.")
-    p.add_argument("model", help="a model file written by `digitnet train`")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPEG images of a digit")
+    p.add_argument("model", type=READ_FILE, help="a model file written by `digitnet train`")
+    p.add_argument("images", nargs="+", metavar="IMAGE", type=READ_FILE, help="PNG/JPEG images of a digit")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON (one list)")
     add_data_option(p)
     p.set_defaults(func=run)

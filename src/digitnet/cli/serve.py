@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_data_option
+from ._common import READ_FILE, WRITE_DIR, add_data_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,13 +19,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Start a local web server with a page where you draw a digit and watch the network's "
                     "neurons light up layer by layer, inspect a neuron's weights, see what backpropagation "
                     "wants to change, and train networks live.")
-    p.add_argument("model", nargs="?", default=None,
+    p.add_argument("model", nargs="?", default=None, type=READ_FILE,
                    help="a model file written by `digitnet train`; default: train the lessons' network at startup")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on; 0.0.0.0 makes the page reachable from other machines")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
     p.add_argument("--open", action="store_true", help="open the page in the web browser")
-    p.add_argument("--output-dir", default=".", metavar="DIR",
+    p.add_argument("--output-dir", default=".", metavar="DIR", type=WRITE_DIR,
                    help="where the page's 'Save' writes model files (default: the current directory)")
     p.add_argument("--no-cache", action="store_true",
                    help="with no MODEL: train the default network even if a trained copy is in the cache")
@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..files import output_directory
     from ..network import Network
     from ..web.app import create_app
     from ..web.security import is_loopback, loopback_hosts
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
     if not 0 < args.request_timeout <= 3600:
         raise ConfigError(f"--request-timeout must be more than 0 and at most 3600 seconds, got {args.request_timeout}")
+    output_directory(args.output_dir, "--output-dir", ConfigError)  # found out now, not at the first 'Save'
     net = Network.load(args.model) if args.model else None
     exposed = not is_loopback(args.host)
     app = create_app(net, source=args.model or "", output_dir=args.output_dir, data_dir=args.data,

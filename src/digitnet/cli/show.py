@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from ._common import add_data_option
+from ._common import READ_FILE, WRITE_FILE, add_data_option
 
 WHAT = {
     "weights": "each first-layer neuron's weights as a 28x28 image, and layer 2 through layer 1",
@@ -37,9 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     for what, help_text in WHAT.items():
         q = kinds.add_parser(what, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
-        q.add_argument("model", help="a model file written by `digitnet train`")
+        q.add_argument("model", type=READ_FILE, help="a model file written by `digitnet train`")
         if what == "network":
-            q.add_argument("image", nargs="?", default=None, help="a PNG/JPEG image of a digit (default: a test image)")
+            q.add_argument("image", nargs="?", default=None, type=READ_FILE,
+                           help="a PNG/JPEG image of a digit (default: a test image)")
             q.add_argument("--test-index", type=int, default=None, metavar="N",
                            help="draw the network for test image N instead (default: 0)")
         if what in ("confusion", "network", "noise"):
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             q.add_argument("--noise-level", type=float, default=0.25, metavar="L",
                            help="the noise start's pixels are uniform in [0, L] (default: 0.25)")
             q.add_argument("--seed", type=int, default=0, help="seed of the noise start (default: 0)")
-        q.add_argument("--out", metavar="PATH", default=None,
+        q.add_argument("--out", metavar="PATH", default=None, type=WRITE_FILE,
                        help=f"where to write the PNG (default: MODEL-{what}.png in the current directory)")
         q.add_argument("--dpi", type=int, default=100, help="resolution of the PNG (default: 100)")
         q.add_argument("--show", action="store_true", help="also open the picture in a window, if there is a display")
@@ -67,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          description="Draw a `digitnet sweep` database: the mean test accuracy over seeds as a heat "
                                      "map over two settings (DB-heatmap.png), and against the number of parameters "
                                      "with the spread over seeds, the lesson's 16-16 marked (DB-sizes.png).")
-    q.add_argument("db", help="a SQLite file written by `digitnet sweep`")
+    q.add_argument("db", type=READ_FILE, help="a SQLite file written by `digitnet sweep`")
     q.add_argument("--x", default="learning_rate", help="the heat map's x setting, a column of the trials table "
                                                         "(default: learning_rate)")
     q.add_argument("--y", default="batch_size", help="the heat map's y setting (default: batch_size)")

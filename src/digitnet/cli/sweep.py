@@ -18,7 +18,7 @@ from typing import Any
 
 from ..run import DEFAULTS
 from ..words import plural
-from ._common import add_data_option
+from ._common import READ_FILE, WRITE_DIR, WRITE_FILE, add_data_option
 
 # The options of `digitnet train` that a sweep varies: (option, setting, help).
 OPTIONS = [
@@ -44,8 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train every combination of the given settings (each option of `digitnet train` may take "
                     "several values) on a Dask cluster: a local one by default, one worker per core. Results go "
                     "to a SQLite file as trials finish; running the same command again finishes what is missing.")
-    p.add_argument("db", nargs="?", default=None, metavar="DB", help="the sweep database (same as --out)")
-    p.add_argument("-o", "--out", default=None, help="the SQLite file of results (default: sweep.db)")
+    p.add_argument("db", nargs="?", default=None, metavar="DB", type=WRITE_FILE,
+                   help="the sweep database (same as --out)")
+    p.add_argument("-o", "--out", default=None, type=WRITE_FILE, help="the SQLite file of results (default: sweep.db)")
     for option, setting, text in OPTIONS:
         default = DEFAULTS.get(setting, "auto" if setting == "engine" else "all")
         if isinstance(default, tuple):
@@ -56,13 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--random", type=int, default=None, metavar="N",
                    help="draw N combinations (each with every --seed) instead of the whole grid")
     p.add_argument("--random-seed", type=int, default=None, metavar="N", help="seed of the --random draws (default: 0)")
-    p.add_argument("--spec", metavar="FILE", default=None,
+    p.add_argument("--spec", metavar="FILE", default=None, type=READ_FILE,
                    help="a TOML file with the settings under [sweep]; options given here override it")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                    help="run on this existing Dask cluster (default: start a local one)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local cluster: worker processes (default: one per core)")
-    p.add_argument("--save-models", nargs="?", const="", default=None, metavar="DIR",
+    p.add_argument("--save-models", nargs="?", const="", default=None, metavar="DIR", type=WRITE_DIR,
                    help="keep each trial's model file in DIR (default DIR: DB name + -models)")
     p.add_argument("--retry-failed", action="store_true", help="run failed trials again (diverged ones stay)")
     p.add_argument("--top", type=int, default=None, metavar="N", help="print the N best trials of DB and stop")

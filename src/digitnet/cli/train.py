@@ -16,7 +16,7 @@ from ..costs import COSTS
 from ..run import DEFAULTS
 from ..words import plural
 from . import _signals
-from ._common import add_data_option, announce_while, int_list
+from ._common import READ_FILE, WRITE_FILE, add_data_option, announce_while, int_list
 
 DEFAULT_OUT = "digitnet-model.npz"
 
@@ -50,10 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "run being resumed, so that it ends as it would have)")
     add_data_option(p)
     p.add_argument("--limit", type=int, default=None, metavar="N", help="train on the first N training images only")
-    p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="PATH", help="where to save the model")
-    p.add_argument("--checkpoint", default=None, metavar="PATH",
+    p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="PATH", type=WRITE_FILE, help="where to save the model")
+    p.add_argument("--checkpoint", default=None, metavar="PATH", type=WRITE_FILE,
                    help="where to save a checkpoint on Ctrl-C/SIGTERM (default: OUT with .checkpoint.npz)")
-    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT", type=READ_FILE,
                    help="continue an interrupted run from its checkpoint (its settings are used)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -218,10 +218,12 @@ def class_names(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     directory = Path(data_dir)
     labels = None
     for _, labels_stem in SPLITS.values():
-        path = _find(directory, labels_stem)
+        path = _find(directory, labels_stem) if directory.is_dir() else _require(directory, labels_stem)
         if path is not None:
             labels = read_idx(path)
             break
+    if labels is None:  # a directory with no labels file is no data set: say what was looked for
+        _require(directory, list(SPLITS.values())[-1][1])
     n_classes = int(labels.max()) + 1 if labels is not None and labels.size else 0
 
     classes_txt = directory / "classes.txt"

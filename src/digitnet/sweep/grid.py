@@ -99,16 +99,25 @@ def _range(option: str, text: str) -> Range:
     return Range(low, high, log)
 
 
+MAX_SPEC_BYTES = 1 << 20  # a spec lists settings: a few hundred bytes
+
+
 def read_spec(path: str | Path) -> dict[str, Any]:
     """The ``[sweep]`` table of a TOML file: settings (a value or a list of values), random, data."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # Python 3.10: the same parser, as a package
         import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    from ..files import open_regular
+
+    with open_regular(path, "sweep spec", ConfigError, "give a TOML file with a [sweep] table") as f:
+        raw = f.read(MAX_SPEC_BYTES + 1)
+    if len(raw) > MAX_SPEC_BYTES:
+        raise ConfigError(f"--spec {path}: larger than {MAX_SPEC_BYTES:,} bytes; a sweep spec is a short TOML file")
     try:
-        spec = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"--spec {path}: cannot read it ({e.strerror or e})") from None
+        spec = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"--spec {path}: not UTF-8 text; give a TOML file") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"--spec {path}: not valid TOML ({e})") from None
     table = spec.get("sweep", spec)
