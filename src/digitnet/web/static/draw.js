@@ -164,7 +164,7 @@ export function showForward(result, what) {
   const g = $('#guess');
   if (result.blank) { // no ink: the outputs are no reading of anything, so no guess is shown
     g.textContent = '–';
-    $('#confidence').textContent = 'blank: nothing to read, so no guess (draw a digit)';
+    $('#confidence').textContent = 'blank: nothing to read';
   } else {
     g.textContent = state.classNames[result.guess];
     $('#confidence').textContent = `output ${result.output[result.guess].toFixed(2)}`;
