@@ -290,7 +290,8 @@ def test_serve_warns_when_the_page_is_exposed(tmp_path: Path, monkeypatch: pytes
 
     served: list[Any] = []
 
-    def serve_nothing(app: Any, sock: socket.socket, on_started: Any = None, log_level: str = "warning") -> None:
+    def serve_nothing(app: Any, sock: socket.socket, on_started: Any = None, log_level: str = "warning",
+                      request_timeout: float = 10.0) -> None:
         served.append(app)
         sock.close()
 
