@@ -139,7 +139,7 @@ def interrupted_cleanly(run: Run, phase: str, sig: str) -> str:
 @pytest.fixture(scope="module", autouse=True)
 def figures() -> object:
     yield
-    record("interrupt_phases", {phase: sorted(codes) for phase, codes in PHASES.items()})
+    record("interrupt_phases", {phase: dict(sorted(codes.items())) for phase, codes in PHASES.items()})
 
 
 @pytest.mark.parametrize("sig", SIGNALS)

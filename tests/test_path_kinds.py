@@ -200,4 +200,4 @@ def test_record_the_figures() -> None:
     record("path_kinds_by_command", {
         "cases": len(SEEN), "refused": len(refused), "accepted": len(SEEN) - len(refused),
         "options": len({(c, f) for c, f, *_ in SEEN}), "commands": len({c for c, *_ in SEEN}),
-        "kinds": len({k for _, _, k, *_ in SEEN}), "slowest_refusal_s": round(max(s[4] for s in refused), 3)})
+        "kinds": sorted({k for _, _, k, *_ in SEEN}), "slowest_refusal_s": round(max(s[4] for s in refused), 3)})
