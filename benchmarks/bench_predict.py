@@ -2,7 +2,7 @@
 
 The lesson's 784-16-16-10 network (float32, seed 0) predicts the MNIST test digits as stored (uint8):
 one image and all 10,000, through ``engine._predict_proba_numpy`` (Network.feedforward) and
-``engine._predict_proba_numba`` (the compiled kernel, on Numba's threads). The figure is the median
+``engine._predict_proba_compiled`` (the compiled kernel, on its threads). The figure is the median
 of the timed repeats, after a warm-up call (so compiling is not counted).
 
     python benchmarks/bench_predict.py            # writes benchmarks/results/predict.json
@@ -48,11 +48,11 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for m, repeats in ((1, 5000), (len(X), 200)):
         Xm = X[:m]
-        np.testing.assert_allclose(engine._predict_proba_numpy(net, Xm), engine._predict_proba_numba(net, Xm),
+        np.testing.assert_allclose(engine._predict_proba_numpy(net, Xm), engine._predict_proba_compiled(net, Xm),
                                    rtol=1e-4, atol=1e-6)  # the same answer, and the kernel compiled
         row = {"images": m,
                "numpy_ms": median_ms(partial(engine._predict_proba_numpy, net, Xm), repeats),
-               "engine_ms": median_ms(partial(engine._predict_proba_numba, net, Xm), repeats),
+               "engine_ms": median_ms(partial(engine._predict_proba_compiled, net, Xm), repeats),
                "predict_proba_ms": median_ms(partial(net.predict_proba, Xm), repeats)}
         rows.append(row)
         print(f"{m:>6} images: numpy {row['numpy_ms']:.3f} ms, engine {row['engine_ms']:.3f} ms, "

@@ -3,8 +3,7 @@
     PYTHONPATH=src python benchmarks/bench_sweep.py [--trials 24] [--epochs 8] [--limit N]
 
 The serial run calls digitnet.sweep.trial.run_trial in this process (one thread, as each worker
-trains); the sweep runs digitnet.sweep.run with its defaults (one worker per core). Both run with a
-warm Numba cache, so neither pays compilation. The overhead per trial is the sweep's wall time on
+trains); the sweep runs digitnet.sweep.run with its defaults (one worker per core). The overhead per trial is the sweep's wall time on
 the cluster minus the trials' own training seconds (as measured on the workers), per trial and
 worker. Writes benchmarks/results/bench_sweep.json with the machine and date.
 """

@@ -10,7 +10,8 @@ warm-up epoch.
     python benchmarks/bench_training.py --quick    # a CI-sized run (well under a minute)
 
 Implementations:
-  digitnet            Network's compiled engine (engine="numba"): uint8 images, many mini-batches per call.
+  digitnet            Network's compiled engine (engine="compiled", C built at install): uint8 images, many
+                      mini-batches per call.
   digitnet 1 thread   the same on one thread (differs only from mini-batches of 50 on, where the
                       examples of a mini-batch are shared among threads).
   digitnet numpy      digitnet's NumPy reference (engine="numpy": one Network.backprop per mini-batch).
@@ -120,7 +121,7 @@ class Implementation:
 class Digitnet(Implementation):
     name = "digitnet"
 
-    def __init__(self, data: Data, batch_size: int, threads: int | None = None, engine: str = "numba",
+    def __init__(self, data: Data, batch_size: int, threads: int | None = None, engine: str = "compiled",
                  images: str = "uint8") -> None:
         from digitnet import Network
         from digitnet import engine as engines
@@ -145,15 +146,13 @@ class Digitnet(Implementation):
             self.note = f"{images} images in [0, 1] (a {images} network for float64)"
 
     def epoch(self, order: np.ndarray) -> None:
-        import numba
+        from digitnet import engine
 
-        previous = numba.get_num_threads()
-        if self.threads:
-            numba.set_num_threads(self.threads)
+        engine.set_threads(self.threads)
         try:
             self.run(self.net, self.X, self.Y, order, self.batch_size, self.opt)
         finally:
-            numba.set_num_threads(previous)
+            engine.set_threads(None)
 
     @property
     def X(self) -> np.ndarray:
@@ -400,7 +399,7 @@ def time_training(data: Data, batch_size: int, rounds: int, quick: bool, seed: i
     """Seconds per epoch of every implementation: a warm-up epoch then ``rounds`` timed ones, the median.
 
     Every implementation trains on the same shuffles. One implementation runs all its epochs, then
-    the next (after a pause): PyTorch's and Numba's thread pools each keep their threads spinning for
+    the next (after a pause): PyTorch's thread pool keeps their threads spinning for
     a while after a parallel run, so interleaving them would have each slow the other down.
     """
     impls = implementations(data, batch_size, quick)
@@ -524,9 +523,9 @@ def measure_memory(quick: bool) -> list[dict[str, Any]]:
     for name in names + ["floor"]:
         out = subprocess.run([sys.executable, __file__, "--child", name], capture_output=True, text=True,
                              check=True)
-        what = ("python + numpy + numba imported + one tiny compiled function called: no data" if name == "floor"
+        what = ("python + numpy + digitnet imported, one tiny network trained: no data" if name == "floor"
                 else "load MNIST + train one epoch, mini-batches of 10")
-        results.append({"implementation": "numba floor" if name == "floor" else name, "what": what,
+        results.append({"implementation": "floor" if name == "floor" else name, "what": what,
                         **json.loads(out.stdout.strip().splitlines()[-1])})
     return results
 
@@ -549,15 +548,16 @@ def run_cli(model: str, env: dict[str, str] | None = None) -> tuple[float, float
 def measure_cli(runs: int) -> dict[str, Any]:
     """``digitnet train --epochs 1``: the whole process's wall time and peak RSS, cold and warm.
 
-    Cold: a fresh, empty Numba cache directory (NUMBA_CACHE_DIR), as after a fresh install, so every
-    kernel the run needs is compiled. Warm: the compiled code cached (the first warm run fills the
-    cache and is not counted).
+    Cold: an empty bytecode cache (a fresh PYTHONPYCACHEPREFIX), so that every module is compiled from
+    its source, as at the first run after an install that wrote no bytecode; the engine itself is
+    machine code built at install. Warm: the bytecode cached (the first warm run fills the cache and
+    is not counted).
     """
     with tempfile.TemporaryDirectory() as tmp:
         model = str(Path(tmp) / "model.npz")
         cold_walls, cold_peaks = [], []
         for i in range(max(1, runs // 2)):
-            env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / f"numba-cache-{i}"))
+            env = dict(os.environ, PYTHONPYCACHEPREFIX=str(Path(tmp) / f"pycache-{i}"))
             wall, peak = run_cli(model, env)
             cold_walls.append(wall)
             cold_peaks.append(peak)
@@ -574,22 +574,22 @@ def measure_cli(runs: int) -> dict[str, Any]:
 
 
 def floor_child() -> None:
-    """In a fresh process: the memory every Numba-engine process pays before any data: Python, NumPy,
-    Numba imported, one tiny compiled function called."""
-    import numba
+    """In a fresh process: the memory every digitnet process pays before any data: Python, NumPy and
+    digitnet imported, a tiny network trained one step by the compiled engine."""
+    from digitnet import Network
 
-    numba.njit(lambda x: x.sum())(np.ones(3))
+    Network((8, 4, 2), seed=0).fit(np.zeros((4, 8), np.uint8), np.zeros(4, np.int64), epochs=1, batch_size=4)
     print(json.dumps({"peak_rss_mb": peak_rss_mb()}))
 
 
 # -- report ---------------------------------------------------------------------------------------------------
 
 def machine() -> dict[str, Any]:
-    import numba
+    from digitnet import engine
 
     info: dict[str, Any] = {"python": platform.python_version(), "numpy": np.__version__,
-                            "numba": numba.__version__, "cores": os.cpu_count(), "platform": platform.platform(),
-                            "numba_threads": numba.get_num_threads()}
+                            "cores": os.cpu_count(), "platform": platform.platform(),
+                            "engine_threads": engine.threads()}
     try:
         info["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                            if line.startswith("model name"))
@@ -697,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": SIZES, "activation": "sigmoid", "cost": "quadratic", "dtype": "float32", "learning_rate": ETA,
         "rounds": rounds, "quick": args.quick}, "training": [], "inference": [], "memory": []}
     print(f"{report['machine']['cpu']}, {report['machine']['cores']} cores; numpy {np.__version__}, "
-          f"numba {report['machine']['numba']}, torch {report['machine'].get('torch', '-')}, "
+          f"torch {report['machine'].get('torch', '-')}, "
           f"scikit-learn {report['machine'].get('sklearn', '-')}")
     for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
         results = time_training(data, batch_size, rounds, args.quick, args.seed)
@@ -716,9 +716,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {r['implementation']:20s} {r['peak_rss_mb']:8.0f} MB")
     report["cli"] = measure_cli(1 if args.quick else 3)
     print(f"  digitnet train --epochs 1 (whole process): {report['cli']['peak_rss_mb']:.0f} MB, "
-          f"{report['cli']['wall_seconds_median']:.2f} s wall (compiled code cached)")
+          f"{report['cli']['wall_seconds_median']:.2f} s wall (bytecode cached)")
 
-    print(f"  first digitnet train --epochs 1 after install (fresh Numba cache): "
+    print(f"  first digitnet train --epochs 1 after install (no bytecode cache): "
           f"{report['cli']['cold_wall_seconds_median']:.2f} s wall, {report['cli']['cold_peak_rss_mb']:.0f} MB")
     report["machine"]["load_average_at_end"] = list(os.getloadavg())
     report["targets"] = targets(report)

@@ -1,4 +1,4 @@
-"""The compiled engine (kernels.py) against its specification, the NumPy reference.
+"""The compiled engine (_kernels.c) against its specification, the NumPy reference.
 
 On the same mini-batches the compiled SGD must leave the same weights, biases and momentum
 velocities as ``training.sgd_batches``, to float rounding: float64 to ~1e-10, float32 to ~1e-5
@@ -52,7 +52,7 @@ def train_both(net: Network, X, y, batch_size: int, eta: float, mu: float = 0.0,
     fast_opt, ref_opt = SGD(eta, mu, lam), SGD(eta, mu, lam)
     fast_opt.init_state(net)
     ref_opt.init_state(ref)
-    run = engine.select("numba")
+    run = engine.select("compiled")
     fast_costs, ref_costs = [], []
     for epoch in range(epochs):
         order = np.random.default_rng(100 + epoch).permutation(len(X))
@@ -116,7 +116,7 @@ def test_over_longer_runs_as_close_as_the_reference_to_itself():
     opts = [SGD(1.5) for _ in range(3)]
     for opt, net in zip(opts, (fast, ref, nudged)):
         opt.init_state(net)
-    engine.select("numba")(fast, X, Y, order, 10, opts[0])
+    engine.select("compiled")(fast, X, Y, order, 10, opts[0])
     sgd_batches(ref, X, Y, order, 10, opts[1])
     sgd_batches(nudged, X, Y, order, 10, opts[2])
     engine_gap = max(np.abs(a - b).max() for a, b in zip(fast.W, ref.W))
@@ -178,7 +178,7 @@ def test_soft_targets_as_in_the_reference():
 def test_threaded_kernel_matches_reference(monkeypatch, dtype):
     # The examples of each mini-batch split in two shares (run on two threads where there are two).
     monkeypatch.setattr(engine, "PARALLEL_MIN_BATCH", 1)
-    monkeypatch.setattr(engine, "_threads", lambda: 2)
+    monkeypatch.setattr(engine, "_thread_count", 2)
     X = images(405, 60, seed=7)
     y = labels(405, 10, seed=7)
     net = Network((60, 20, 12, 10), seed=8, dtype=dtype)
@@ -186,28 +186,32 @@ def test_threaded_kernel_matches_reference(monkeypatch, dtype):
     assert_same_training(*results, dtype)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_same_bytes_whatever_the_thread_count(threads):
+@pytest.mark.parametrize("threads", [2, 3, 4, 8])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_same_bytes_whatever_the_thread_count(threads, momentum):
     # Mini-batches of PARALLEL_MIN_BATCH and more are shared among threads; the result must not depend
     # on how many there are (a run on a laptop repeats a run on a server, bit for bit).
-    import numba
-
     X = images(600, 64, seed=3)
     y = labels(600, 10, seed=3)
 
     def trained(n_threads: int) -> Network:
         net = Network((64, 20, 10), seed=5, dtype=np.float32)
-        previous = numba.get_num_threads()
-        numba.set_num_threads(n_threads)
+        engine.set_threads(n_threads)
         try:
-            net.fit(X, y, epochs=2, batch_size=engine.PARALLEL_MIN_BATCH * 2, learning_rate=0.5, engine="numba")
+            net.fit(X, y, epochs=2, batch_size=engine.PARALLEL_MIN_BATCH * 2, learning_rate=0.5, momentum=momentum,
+                    weight_decay=1e-4, engine="compiled")
         finally:
-            numba.set_num_threads(previous)
+            engine.set_threads(None)
         return net
 
-    reference, other = trained(numba.config.NUMBA_NUM_THREADS), trained(threads)
+    reference, other = trained(1), trained(threads)
     for W, W_other in zip(reference.W + reference.b, other.W + other.b):
         assert W.tobytes() == W_other.tobytes()
+
+
+def test_the_number_of_threads_is_checked():
+    with pytest.raises(ConfigError, match="whole number >= 1"):
+        engine.set_threads(0)
 
 
 # -- the forward pass ---------------------------------------------------------------------------------------
@@ -235,15 +239,11 @@ def test_network_predict_uses_the_engine_and_agrees(mnist_uint8):
 
 
 def test_exp_of_the_kernels_is_accurate():
-    import numba
+    from digitnet import _kernels
 
-    from digitnet import kernels
-
-    @numba.njit
     def exp_all(x):
         out = np.empty_like(x)
-        for i in range(x.size):
-            out[i] = kernels._exp(x[i])
+        _kernels.exp(x, out, int(x.dtype == np.float64))
         return out
 
     for dtype, span, ulps in ((np.float32, 110.0, 1.0), (np.float64, 750.0, 1.0)):
@@ -271,7 +271,7 @@ def test_nan_and_inf_are_not_hidden(activation):
     Y = net.one_hot(y, len(X))
     opt = SGD(0.1)
     opt.init_state(net)
-    total = engine.select("numba")(net, X, Y, np.arange(len(X)), 10, opt)
+    total = engine.select("compiled")(net, X, Y, np.arange(len(X)), 10, opt)
     assert not np.isfinite(total)
     assert not np.isfinite(net.W[0]).all()
 
@@ -280,7 +280,7 @@ def test_divergence_is_reported():
     X = images(200, 32, seed=9, kind="float64")
     y = labels(200, 4, seed=9)
     with pytest.raises(TrainingDiverged):
-        Network((32, 16, 4), activation="relu", seed=0).fit(X, y, epochs=3, learning_rate=1e30, engine="numba")
+        Network((32, 16, 4), activation="relu", seed=0).fit(X, y, epochs=3, learning_rate=1e30, engine="compiled")
 
 
 def test_progress_is_reported_in_whole_mini_batches() -> None:
@@ -291,7 +291,7 @@ def test_progress_is_reported_in_whole_mini_batches() -> None:
     opt = SGD(0.5)
     opt.init_state(net)
     calls: list[tuple[int, int]] = []
-    engine.select("numba")(net, X, Y, np.arange(1000), 30, opt, lambda done, total: calls.append((done, total)))
+    engine.select("compiled")(net, X, Y, np.arange(1000), 30, opt, lambda done, total: calls.append((done, total)))
     done = [d for d, _ in calls]
     assert 10 <= len(calls) <= engine.PROGRESS_STEPS
     assert done == sorted(done) and done[-1] == 1000 and all(t == 1000 for _, t in calls)
@@ -337,9 +337,9 @@ def test_numpy_engine_is_the_reference_loop():
         np.testing.assert_array_equal(Wa, Wb)
 
 
-def test_auto_is_numba_and_unknown_engines_are_refused():
-    assert engine.numba_available()
-    assert engine.select("auto") is engine.select("numba")
+def test_auto_is_compiled_and_unknown_engines_are_refused():
+    assert engine.compiled_available()
+    assert engine.select("auto") is engine.select("compiled") is engine.select("numba")  # its former name
     with pytest.raises(ConfigError, match="unknown engine 'gpu'"):
         engine.select("gpu")
 
@@ -350,36 +350,37 @@ def test_order_outside_the_data_is_refused():
     opt = SGD(0.5)
     opt.init_state(net)
     with pytest.raises(IndexError):
-        engine.select("numba")(net, X, net.one_hot(labels(10, 3, 0), 10), np.arange(11), 5, opt)
+        engine.select("compiled")(net, X, net.one_hot(labels(10, 3, 0), 10), np.arange(11), 5, opt)
 
 
-# -- a read-only install ---------------------------------------------------------------------------------------
+# -- an install without the compiled module ------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_read_only_install_trains_without_a_cache(tmp_path):
-    """Numba's cache=True needs a writable __pycache__ or cache directory; without one, digitnet still
-    trains (compiling at start-up) instead of failing at import."""
+def test_without_the_compiled_module_auto_trains_with_numpy(tmp_path):
+    """A copy of digitnet whose C module was not built (no compiler at install): "auto" falls back to the
+    NumPy reference and trains; asking for the compiled engine says what to do."""
     package = tmp_path / "site" / "digitnet"
     shutil.copytree(Path(engine.__file__).parent, package,
-                    ignore=shutil.ignore_patterns("__pycache__", "data"))
-    shutil.copytree(Path(engine.__file__).parent / "data", package / "data",
-                    ignore=shutil.ignore_patterns("__pycache__", "mnist"))
-    # Nothing can be written: __pycache__ is a file, and the user's cache directories are under a file.
-    (package / "__pycache__").write_text("not a directory")
-    blocker = tmp_path / "blocker"
-    blocker.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
-    env.update(PYTHONPATH=str(tmp_path / "site"), PYTHONDONTWRITEBYTECODE="1", HOME=str(blocker / "home"),
-               XDG_CACHE_HOME=str(blocker / "cache"))
+                    ignore=shutil.ignore_patterns("__pycache__", "mnist", "_kernels*.so", "_kernels*.pyd"))
     code = (
-        "import numpy as np, digitnet, digitnet.kernels as k\n"
+        "import numpy as np, digitnet\n"
         f"assert digitnet.__file__.startswith({str(tmp_path)!r})\n"
-        "assert k.sgd._cache.__class__.__name__ == 'NullCache'\n"
+        "from digitnet import engine\n"
+        "from digitnet.errors import ConfigError\n"
+        "assert not engine.compiled_available() and engine.select('auto') is engine.select('numpy')\n"
         "rng = np.random.default_rng(0)\n"
         "X = (rng.random((200, 16)) * 255).astype(np.uint8); y = rng.integers(0, 3, 200)\n"
         "net = digitnet.Network((16, 8, 3), seed=0)\n"
-        "h = net.fit(X, y, epochs=2, batch_size=10, learning_rate=1.0, engine='numba')\n"
+        "h = net.fit(X, y, epochs=2, batch_size=10, learning_rate=1.0)\n"
         "assert h[-1]['train_cost'] < h[0]['train_cost']\n"
+        "try:\n"
+        "    engine.select('compiled')\n"
+        "except ConfigError as e:\n"
+        "    assert 'reinstall' in str(e)\n"
+        "else:\n"
+        "    raise AssertionError('no error')\n"
     )
+    env = {k: v for k, v in os.environ.items() if k != "DIGITNET_ENGINE"}
+    env.update(PYTHONPATH=str(tmp_path / "site"), PYTHONDONTWRITEBYTECODE="1")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr

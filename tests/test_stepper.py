@@ -15,7 +15,7 @@ def same_bytes(a: Network, b: Network) -> bool:
     return all(p.tobytes() == q.tobytes() for p, q in zip(a.W + a.b, b.W + b.b))
 
 
-@pytest.mark.parametrize("engine", ["numba", "numpy"])
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
 @pytest.mark.parametrize("batch_size,momentum", [(10, 0.0), (7, 0.9), (60, 0.0)])
 def test_stepping_in_uneven_pieces_gives_fits_weights_bit_for_bit(blobs, engine, batch_size, momentum):
     X, y = blobs["X"], blobs["y"]
@@ -101,7 +101,7 @@ def test_a_weight_changed_between_two_calls_is_trained_from_not_the_engines_old_
         opt = SGD(0.5)
         opt.init_state(net)
         Y = net.one_hot(y, len(y))
-        run = engine.select("numba")
+        run = engine.select("compiled")
         run(net, X, Y, np.arange(100), 10, opt, None, keep)
         net.W[0][2, 3] += 1.0  # as a learner's edit, or a loaded network, would
         run(net, X, Y, np.arange(100, 200), 10, opt, None, keep)

@@ -14,7 +14,7 @@ from typing import Any
 from . import checks
 from .errors import ConfigError
 
-ENGINES = ("auto", "numba", "numpy")
+ENGINES = ("auto", "compiled", "numpy", "numba")  # "numba": the compiled engine's former name
 OPTIONAL = ("engine",)  # settings that checkpoints written before them do not hold
 
 
@@ -25,7 +25,7 @@ class TrainingSettings:
     epochs: passes over the training data. batch_size: examples per mini-batch (one step each).
     learning_rate: eta in W -= eta dW. momentum: mu in v = mu v - eta dW; W += v (0 = plain SGD).
     weight_decay: lambda of the L2 penalty lambda/2 |W|^2. learning_rate_decay: eta is multiplied
-    by this after every epoch. engine: "auto", "numba" (compiled) or "numpy" (the reference).
+    by this after every epoch. engine: "auto", "compiled" (or its former name "numba") or "numpy" (the reference).
     """
 
     epochs: int = 30

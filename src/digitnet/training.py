@@ -51,7 +51,7 @@ def fit(
     validation_data: (X_test, y_test), evaluated after each epoch.
     callback(record) is called after each epoch; if it returns True, training stops early.
     progress(done, total) is called as mini-batches are done within an epoch (for progress bars).
-    engine: "auto" (the compiled engine when available), "numba" or "numpy" (the reference loop);
+    engine: "auto" (the compiled engine when available), "compiled" or "numpy" (the reference loop);
     default: the settings' engine.
     optimizer, start_epoch: the state of an interrupted run, to resume it exactly.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any, NoReturn
 
 
@@ -86,43 +85,3 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
     """``--data DIR``: a directory of MNIST-format IDX files instead of the bundled MNIST."""
     parser.add_argument("--data", metavar="DIR", default=None, type=READ_DIR,
                         help="directory of MNIST-format IDX files (e.g. Fashion-MNIST); default: the bundled MNIST")
-
-
-def announce_while(message: str, work: Any, stream: Any = None, after: float = 1.5) -> Any:
-    """Run ``work()``; if it takes longer than ``after`` seconds, say ``message`` with a spinner (on a
-    terminal) or a dot a second (in a log), then how long it took. Returns what ``work`` returns.
-
-    For the one-off compile of the engine: a first run should talk, not look frozen.
-    """
-    import itertools
-    import threading
-    import time
-
-    stream = stream if stream is not None else sys.stdout
-    done = threading.Event()
-    start = time.perf_counter()
-    shown = threading.Event()
-
-    def talk() -> None:
-        if done.wait(after):
-            return
-        shown.set()
-        tty = stream.isatty()
-        stream.write(message)
-        stream.flush()
-        for frame in itertools.cycle("|/-\\"):
-            if done.wait(0.1 if tty else 1.0):
-                return
-            stream.write(f"\b{frame}" if tty else ".")
-            stream.flush()
-
-    thread = threading.Thread(target=talk, daemon=True)
-    thread.start()
-    try:
-        return work()
-    finally:
-        done.set()
-        thread.join()
-        if shown.is_set():
-            stream.write(f"{chr(8) + ' ' if stream.isatty() else ''} done in {time.perf_counter() - start:.1f} s\n")
-            stream.flush()

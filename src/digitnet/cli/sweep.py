@@ -33,7 +33,7 @@ OPTIONS = [
     ("--lr-decay", "learning_rate_decay", "learning-rate factor per epoch"),
     ("--seed", "seed", "random seeds (the spread over seeds is the luck of the draw)"),
     ("--dtype", "dtype", "float32 and/or float64"),
-    ("--engine", "engine", "auto, numba or numpy"),
+    ("--engine", "engine", "auto, compiled or numpy"),
     ("--limit", "limit", "train on the first N training images only"),
 ]
 

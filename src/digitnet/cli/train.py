@@ -16,7 +16,7 @@ from ..costs import COSTS
 from ..run import DEFAULTS
 from ..words import plural
 from . import _signals
-from ._common import READ_FILE, WRITE_FILE, add_data_option, announce_while, int_list
+from ._common import READ_FILE, WRITE_FILE, add_data_option, int_list
 
 DEFAULT_OUT = "digitnet-model.npz"
 
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, metavar="N", default=d["seed"],
                    help="random seed (same seed, same model, bit for bit)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=d["dtype"], help="floating-point precision")
-    p.add_argument("--engine", choices=["auto", "numba", "numpy"], default=None,
+    p.add_argument("--engine", choices=["auto", "compiled", "numpy", "numba"], default=None,
                    help="the compiled engine, or the plain NumPy reference (default: auto, or the engine of the "
                         "run being resumed, so that it ends as it would have)")
     add_data_option(p)
@@ -147,10 +147,6 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, ...]:
     _check_out(ckpt_path, "--checkpoint")  # found out now, not at the interrupt when the training is at stake
 
     X, y, X_test, y_test, net, opt = _data_and_network(args, settings, training, net, opt)
-    from .. import engine as compiled
-
-    announce_while("compiling the training engine for this CPU, once (later runs load it from the cache): ",
-                   lambda: compiled.warm_up(net, X, training.batch_size, engine))
     return out, replaces, ckpt_path, settings, engine, training, X, y, X_test, y_test, net, opt
 
 

@@ -30,7 +30,7 @@ SETTINGS: dict[str, str] = {
     "seed": "int", "dtype": "choice", "engine": "choice", "limit": "int",
 }
 CHOICES = {"activation": ("sigmoid", "relu"), "cost": ("quadratic", "cross-entropy"),
-           "dtype": ("float32", "float64"), "engine": ("auto", "numba", "numpy")}
+           "dtype": ("float32", "float64"), "engine": ("auto", "compiled", "numpy", "numba")}
 FIXED_DEFAULTS: dict[str, Any] = {**DEFAULTS, "engine": "auto", "limit": None}
 
 

@@ -1,9 +1,8 @@
 """Running a sweep on Dask distributed: a local cluster by default, or an existing one.
 
 The client loads the training data once and scatters it to every worker (broadcast), then submits
-one task per trial still to do. Each worker is a long-lived process, so its Numba engine is
-compiled (or read from the disk cache) once and reused by all its trials. Results are written to
-the database as they arrive; a task whose worker is lost is rerun elsewhere by the scheduler, and
+one task per trial still to do. Each worker is a long-lived process, reused by all its trials.
+Results are written to the database as they arrive; a task whose worker is lost is rerun elsewhere by the scheduler, and
 the database records each trial once (db.record updates only a pending row).
 """
 

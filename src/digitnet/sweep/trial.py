@@ -61,12 +61,10 @@ def model_bytes(net: Any) -> bytes:
 
 
 def _one_thread() -> None:
-    """Train on TRIAL_THREADS Numba threads in this (worker) thread, when Numba is there."""
-    try:
-        import numba
-    except ImportError:
-        return
-    numba.set_num_threads(min(TRIAL_THREADS, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    """Train on TRIAL_THREADS threads of the compiled engine in this (worker) process."""
+    from .. import engine
+
+    engine.set_threads(TRIAL_THREADS)
 
 
 def _worker_name() -> str:

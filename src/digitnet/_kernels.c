@@ -1,0 +1,859 @@
+/* The compiled kernels behind digitnet's fast engine: SGD and the forward pass, in C.
+
+The same arithmetic as Network.backprop and optimizer.sgd_batches (their NumPy code is the
+specification, and the tests compare the two), arranged for the hardware:
+
+- A whole run of mini-batches per call, with the GIL released: no return to Python between steps.
+- The images are read as stored: uint8 0-255 through a table lut[v] = dtype(v) / dtype(255) (the
+  very numbers the NumPy path computes), or float32/float64 brightnesses converted pixel by pixel
+  to the network's dtype. The data are never copied; example order[j] is read in place.
+- The input layer skips blank pixels: pixels are tested 8 at a time and only the groups with some
+  ink are worked on, in the forward pass (z = W x) and in the gradient (dC/dW = delta x^T).
+- Plain SGD steps only the first layer's rows of the groups inked in the mini-batch (the others'
+  gradient is 0).
+- exp is written out (no call to the C library), so loops of sigmoids are vector code too.
+- Mini-batches of several shares (engine.PARALLEL_MIN_BATCH and more) run on threads: share t's
+  examples sum into their own gradient, the shares are then added in a fixed order, so the bytes
+  do not depend on the number of threads.
+- Each function is compiled for AVX-512, AVX2 and plain x86-64 (target_clones), and the one for
+  the running CPU is picked when the module loads: no -march=native, the same build runs anywhere.
+
+Memory layout. All layers' parameters sit in flat arrays (W, b, vW, vb), described by `lay`, one
+row (int64) per layer: K (neurons), KP (K padded to a multiple of 16), ROWS (inputs: the previous
+layer's KP, or for the first layer the image size rounded up to a multiple of 8), WO (offset of
+the layer's weights in W) and AO (of its biases, activations and deltas in b and the scratch).
+The weights are held transposed, W^T (ROWS, KP), so that "add x_p times row p" is one contiguous
+vector operation (an inked pixel's 16 weights are one vector), and cut into blocks of 16 neurons:
+element (p, k) lives at WO + ((k / 16) * ROWS + p) * 16 + k % 16. Padded activations and deltas
+are kept at 0, so the padding of W stays 0.
+
+Per example the loop is the lesson's: forward (z = W a + b, a = sigma(z)), the output delta from the
+cost, backward (delta_prev = (W^T delta) * sigma'(z_prev)), gradients summed over the mini-batch;
+then one update per mini-batch, v = mu v - eta (dW + lambda W); W += v (plain SGD: W -= eta dW).
+
+Codes: hidden activation 0 = sigmoid, 1 = relu; cost 0 = quadratic (sigmoid output),
+1 = cross-entropy (softmax output); images 0 = uint8, 1 = float32, 2 = float64.
+
+The per-dtype code is below the module's entry points: this file includes itself twice, once with
+REAL = float and once with REAL = double.
+*/
+
+#ifndef DIGITNET_REAL_PASS
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define B 16      /* neurons per block: one 512-bit register of float32 */
+#define GROUP 8   /* input pixels tested together: one 64-bit word of uint8 */
+#define MAX_SHARES 64
+#define PREFETCH_AHEAD 3  /* examples */
+enum { K, KP, ROWS, WO, AO, LAY };  /* the columns of lay */
+enum { SIGMOID, RELU };
+enum { QUADRATIC, CROSS_ENTROPY };
+enum { U8, F32, F64 };
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(DIGITNET_NO_CLONES)
+#define KERNEL __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define KERNEL
+#endif
+#define INLINE static inline __attribute__((always_inline))
+
+/* -- the images ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    const unsigned char *X; /* (N, n_cols) pixels of `kind` */
+    int kind;
+    int64_t n_cols, N, item;
+} Images;
+
+/* Whether pixels 8g..8g+7 of example r are not all zero (their bits: -0.0 counts as ink, adding 0). */
+INLINE int has_ink(const Images *im, int64_t r, int64_t g) {
+    int64_t p = GROUP * g, n = im->n_cols - p < GROUP ? im->n_cols - p : GROUP;
+    const unsigned char *row = im->X + (r * im->n_cols + p) * im->item;
+    if (n == GROUP) {
+        uint64_t w = 0, word;
+        for (int64_t i = 0; i < im->item; i++) {
+            memcpy(&word, row + 8 * i, 8);
+            w |= word;
+        }
+        return w != 0;
+    }
+    for (int64_t i = 0; i < n * im->item; i++)
+        if (row[i]) return 1;
+    return 0;
+}
+
+/* -- threads: a barrier that spins briefly, then yields ------------------------------------------- */
+
+typedef struct {
+    int n, count, gen;
+} Barrier;
+
+static void barrier_wait(Barrier *bar) {
+    int gen = __atomic_load_n(&bar->gen, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&bar->count, 1, __ATOMIC_ACQ_REL) == bar->n) {
+        __atomic_store_n(&bar->count, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&bar->gen, gen + 1, __ATOMIC_RELEASE);
+        return;
+    }
+    for (int spins = 0; __atomic_load_n(&bar->gen, __ATOMIC_ACQUIRE) == gen; spins++) {
+        if (spins < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#undef V
+#undef AT
+#undef CAT
+#endif
+        } else {
+            sched_yield();  /* the other core is taken: give it to the thread we wait for */
+        }
+    }
+}
+
+/* Run fn(arg, t) for t = 0..threads-1, thread 0 on the caller's thread. Returns how many ran: when
+   a thread cannot be started, fewer (the callers then share the work among those that run). */
+typedef struct {
+    void (*fn)(void *, int, int);
+    void *arg;
+    int t;
+    int *go;   /* 0 until the number of threads is known */
+    int *threads;
+} Start;
+
+static void *thread_main(void *p) {
+    Start *s = p;
+    while (!__atomic_load_n(s->go, __ATOMIC_ACQUIRE)) sched_yield();
+    s->fn(s->arg, s->t, *s->threads);
+    return NULL;
+}
+
+static void run_threads(void (*fn)(void *, int, int), void *arg, int threads, Barrier *bar) {
+    pthread_t ids[MAX_SHARES];
+    Start starts[MAX_SHARES];
+    int go = 0, started = 1;
+    if (threads > MAX_SHARES) threads = MAX_SHARES;
+    for (int t = 1; t < threads; t++) {
+        starts[t] = (Start){fn, arg, t, &go, &started};
+        if (pthread_create(&ids[t], NULL, thread_main, &starts[t]) != 0) break;
+        started++;
+    }
+    if (bar) bar->n = started;
+    __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+    fn(arg, 0, started);
+    for (int t = 1; t < started; t++) pthread_join(ids[t], NULL);
+}
+
+/* Scratch memory, 4 KB aligned, each array starting at its own offset within a page: the CPU matches
+   a load with earlier stores by the address's low 12 bits first, so arrays starting at the same place
+   in their pages would make the loads of one wait on the stores into another. */
+typedef struct {
+    char *base;
+    size_t used;
+} Arena;
+
+static void *arena_take(Arena *a, size_t bytes, size_t page_offset) {
+    size_t at = (a->used + 4096 - page_offset) / 4096 * 4096 + page_offset;
+    if (at < a->used) at += 4096;
+    a->used = at + bytes;
+    return a->base ? a->base + at : NULL;
+}
+
+/* the lay table, checked: returns L (> 0) or -1 with an exception set */
+static int64_t lay_rows(Py_buffer *lay) {
+    if (lay->len % (LAY * 8) != 0 || lay->len == 0) {
+        PyErr_SetString(PyExc_ValueError, "lay must be int64 rows of 5 columns");
+        return -1;
+    }
+    return lay->len / (LAY * 8);
+}
+
+#define DIGITNET_REAL_PASS 1
+#define REAL float
+#define FN(name) name##_f32
+#include "_kernels.c"  /* this file again, from its own directory */
+#undef REAL
+#undef FN
+#define REAL double
+#define FN(name) name##_f64
+#include "_kernels.c"  /* this file again, from its own directory */
+#undef REAL
+#undef FN
+#undef DIGITNET_REAL_PASS
+
+/* -- the module's entry points ------------------------------------------------------------------- */
+
+typedef struct {
+    Py_buffer X, Y, order, lut, lay, W, b, vW, vb;
+} Buffers;
+
+static void release(Buffers *bu) {
+    Py_buffer *all[] = {&bu->X, &bu->Y, &bu->order, &bu->lut, &bu->lay, &bu->W, &bu->b, &bu->vW, &bu->vb};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (all[i]->obj) PyBuffer_Release(all[i]);
+}
+
+/* The parts every entry point shares: images, table, layers and parameters, with their sizes checked
+   (so that no call from Python can read or write outside an array). Returns 0, or -1 with an exception. */
+static int check_common(Buffers *bu, int kind, int64_t n_cols, int f64, Images *im, int64_t *L) {
+    int64_t real = f64 ? 8 : 4;
+    static const int64_t items[] = {1, 4, 8};
+    if (kind < U8 || kind > F64 || n_cols <= 0) {
+        PyErr_SetString(PyExc_ValueError, "bad image kind or width");
+        return -1;
+    }
+    *im = (Images){bu->X.buf, kind, n_cols, bu->X.len / (n_cols * items[kind]), items[kind]};
+    if ((*L = lay_rows(&bu->lay)) < 0) return -1;
+    const int64_t *lay = bu->lay.buf, *last = lay + (*L - 1) * LAY;
+    int64_t n_w = last[WO] + last[ROWS] * last[KP], n_a = last[AO] + last[KP];
+    if (lay[ROWS] < n_cols || lay[ROWS] % GROUP || bu->lut.len < 256 * real || bu->W.len < n_w * real ||
+        bu->b.len < n_a * real || bu->X.len != im->N * n_cols * items[kind]) {
+        PyErr_SetString(PyExc_ValueError, "arrays too small for the layers in lay");
+        return -1;
+    }
+    for (int64_t l = 0; l < *L; l++) {
+        const int64_t *r = lay + l * LAY;
+        if (r[KP] % B || r[K] > r[KP] || (l && r[ROWS] != r[KP - LAY]) || r[WO] < 0 || r[AO] < 0) {
+            PyErr_SetString(PyExc_ValueError, "inconsistent lay");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *py_sgd(PyObject *self, PyObject *args) {
+    Buffers bu = {0};
+    int kind, f64, hidden, cost, shares, threads;
+    long long n_cols, start, stop, batch;
+    double eta, mu, lam;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*iLy*y*LLLy*dddiiy*w*w*w*w*iii", &bu.X, &kind, &n_cols, &bu.Y, &bu.order,
+                          &start, &stop, &batch, &bu.lut, &eta, &mu, &lam, &hidden, &cost, &bu.lay, &bu.W,
+                          &bu.b, &bu.vW, &bu.vb, &shares, &threads, &f64))
+        return NULL;
+    Images im;
+    int64_t L;
+    double total = 0;
+    int status = check_common(&bu, kind, n_cols, f64, &im, &L);
+    if (status == 0) {
+        const int64_t *lay = bu.lay.buf, *last = lay + (L - 1) * LAY;
+        int64_t real = f64 ? 8 : 4, n_order = bu.order.len / 8;
+        const int64_t *order = bu.order.buf;
+        if (batch < 1 || start < 0 || stop > n_order || shares < 1 || shares > MAX_SHARES || threads < 1 ||
+            bu.Y.len < im.N * last[K] * real || (mu != 0 && (bu.vW.len < bu.W.len || bu.vb.len < bu.b.len))) {
+            PyErr_SetString(PyExc_ValueError, "bad sizes for sgd");
+            status = -1;
+        }
+        for (int64_t j = start; status == 0 && j < stop; j++)
+            if (order[j] < 0 || order[j] >= im.N) {
+                PyErr_Format(PyExc_IndexError, "order holds indices outside 0..%lld", (long long)im.N - 1);
+                status = -1;
+            }
+    }
+    if (status == 0) {
+        Py_BEGIN_ALLOW_THREADS
+        if (f64)
+            status = sgd_f64(&im, bu.Y.buf, bu.order.buf, start, stop, batch, bu.lut.buf, eta, mu, lam, hidden,
+                             cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total);
+        else
+            status = sgd_f32(&im, bu.Y.buf, bu.order.buf, start, stop, batch, bu.lut.buf, eta, mu, lam, hidden,
+                             cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total);
+        Py_END_ALLOW_THREADS
+        if (status) PyErr_NoMemory();
+    }
+    release(&bu);
+    return status ? NULL : PyFloat_FromDouble(total);
+}
+
+static PyObject *py_forward(PyObject *self, PyObject *args) {
+    Buffers bu = {0};
+    Py_buffer out = {0};
+    int kind, f64, hidden, cost, threads;
+    long long n_cols;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*iLy*iiy*y*y*w*ii", &bu.X, &kind, &n_cols, &bu.lut, &hidden, &cost, &bu.lay,
+                          &bu.W, &bu.b, &out, &threads, &f64))
+        return NULL;
+    Images im;
+    int64_t L;
+    int status = check_common(&bu, kind, n_cols, f64, &im, &L);
+    if (status == 0) {
+        const int64_t *last = (const int64_t *)bu.lay.buf + (L - 1) * LAY;
+        if (out.len < im.N * last[K] * (f64 ? 8 : 4) || threads < 1) {
+            PyErr_SetString(PyExc_ValueError, "out too small");
+            status = -1;
+        }
+    }
+    if (status == 0) {
+        Py_BEGIN_ALLOW_THREADS
+        status = f64 ? forward_f64(&im, bu.lut.buf, hidden, cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, out.buf, threads)
+                     : forward_f32(&im, bu.lut.buf, hidden, cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, out.buf, threads);
+        Py_END_ALLOW_THREADS
+        if (status) PyErr_NoMemory();
+    }
+    release(&bu);
+    PyBuffer_Release(&out);
+    if (status) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_exp(PyObject *self, PyObject *args) {
+    Py_buffer x = {0}, out = {0};
+    int f64;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*w*i", &x, &out, &f64)) return NULL;
+    if (out.len < x.len) {
+        PyBuffer_Release(&x);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "out too small");
+        return NULL;
+    }
+    if (f64)
+        exp_all_f64(x.buf, out.buf, x.len / 8);
+    else
+        exp_all_f32(x.buf, out.buf, x.len / 4);
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"sgd", py_sgd, METH_VARARGS,
+     "sgd(X, kind, n_cols, Y, order, start, stop, batch_size, lut, eta, mu, lambda, hidden, cost, lay, W, b, vW, vb,"
+     " shares, threads, f64) -> summed cost: SGD on the mini-batches order[start:start + batch_size], ... up to"
+     " order[:stop], updating W, b (and the velocities vW, vb) in place."},
+    {"forward", py_forward, METH_VARARGS,
+     "forward(X, kind, n_cols, lut, hidden, cost, lay, W, b, out, threads, f64): out = the output activations"
+     " of every image of X."},
+    {"exp", py_exp, METH_VARARGS, "exp(x, out, f64): out = e^x with the kernels' own exp (for testing it)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels",
+                                    "digitnet's compiled kernels (see _kernels.c): SGD and the forward pass.", -1,
+                                    methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__kernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && (PyModule_AddIntConstant(m, "B", B) || PyModule_AddIntConstant(m, "GROUP", GROUP) ||
+              PyModule_AddIntConstant(m, "MAX_SHARES", MAX_SHARES))) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+
+#else /* DIGITNET_REAL_PASS: the kernels for one dtype, REAL ------------------------------------------ */
+
+/* e^x within 1 ulp, in REAL's precision: e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln(2)/2 (ln 2
+   split in two parts so that r is exact), e^r by a polynomial (Cephes' expf for float, the Taylor
+   series to r^13 for double); 2^n applied in two halves, so results down to the subnormals and up to
+   overflow are right. No branch: loops of it are vector code. A NaN stays a NaN. */
+INLINE REAL FN(exp_)(REAL x) {
+    if (sizeof(REAL) == 4) {
+        float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : (float)x);
+        float n = floorf(xc * 1.44269504088896341f + 0.5f);
+        float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
+        float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r
+                   + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+        y = y * (r * r) + r + 1.0f;
+        int32_t ni = (int32_t)n, h = ni >> 1;
+        int32_t b1 = (h + 127) << 23, b2 = (ni - h + 127) << 23;
+        float p1, p2;
+        memcpy(&p1, &b1, 4);
+        memcpy(&p2, &b2, 4);
+        float e = (y * p1) * p2;
+        return x != x ? x : e;
+    } else {
+        double xd = x;
+        double xc = xd < -746.0 ? -746.0 : (xd > 710.0 ? 710.0 : xd);
+        double n = floor(xc * 1.4426950408889634 + 0.5);
+        double r = (xc - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6;
+        double y = 1.0 / 6227020800.0;
+        y = y * r + 1.0 / 479001600.0;
+        y = y * r + 1.0 / 39916800.0;
+        y = y * r + 1.0 / 3628800.0;
+        y = y * r + 1.0 / 362880.0;
+        y = y * r + 1.0 / 40320.0;
+        y = y * r + 1.0 / 5040.0;
+        y = y * r + 1.0 / 720.0;
+        y = y * r + 1.0 / 120.0;
+        y = y * r + 1.0 / 24.0;
+        y = y * r + 1.0 / 6.0;
+        y = y * r + 0.5;
+        y = y * r + 1.0;
+        y = y * r + 1.0;
+        int64_t ni = (int64_t)n, h = ni >> 1;
+        int64_t b1 = (h + 1023) << 52, b2 = (ni - h + 1023) << 52;
+        double p1, p2;
+        memcpy(&p1, &b1, 8);
+        memcpy(&p2, &b2, 8);
+        double e = (y * p1) * p2;
+        return (REAL)(xd != xd ? xd : e);
+    }
+}
+
+KERNEL static void FN(exp_all)(const REAL *restrict x, REAL *restrict out, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = FN(exp_)(x[i]);
+}
+
+typedef struct {
+    const Images *im;
+    const REAL *lut;
+    const int64_t *lay;
+    int64_t L, n_w, n_a, n_groups;
+    int hidden, cost;
+    REAL *W, *b, *vW, *vb;
+    const REAL *Y;
+    const int64_t *order;
+    REAL eta, mu, lam;
+} FN(Net);
+
+typedef struct {
+    REAL *A, *D, *G, *Gb, *xv;
+    int64_t *grp;
+} FN(Scratch);
+
+INLINE REAL FN(pixel)(const Images *im, const REAL *lut, int64_t r, int64_t p) {
+    int64_t i = r * im->n_cols + p;
+    if (im->kind == U8) return lut[im->X[i]];
+    if (im->kind == F32) return (REAL)((const float *)im->X)[i];
+    return (REAL)((const double *)im->X)[i];
+}
+
+/* The groups of 8 pixels of example r with some ink: their indices into grp, pixels into xv.
+   Returns how many there are. */
+INLINE int64_t FN(inked_groups)(const FN(Net) *net, int64_t r, int64_t *restrict grp, REAL *restrict xv) {
+    const Images *im = net->im;
+    int64_t ng = 0;
+    for (int64_t g = 0; g < net->n_groups; g++) {
+        if (!has_ink(im, r, g)) continue;
+        grp[ng] = g;
+        int64_t p = GROUP * g;
+        REAL *x = xv + GROUP * ng;
+        if (p + GROUP <= im->n_cols) {
+            for (int q = 0; q < GROUP; q++) x[q] = FN(pixel)(im, net->lut, r, p + q);
+        } else {
+            for (int q = 0; q < GROUP; q++) x[q] = p + q < im->n_cols ? FN(pixel)(im, net->lut, r, p + q) : 0;
+        }
+        ng++;
+    }
+    return ng;
+}
+
+/* A block of 16 neurons' values as one vector (GCC's vector extensions: one AVX-512 register of float,
+   two of double, or several AVX2 / SSE registers, whichever the running CPU's clone has). */
+typedef REAL FN(vec) __attribute__((vector_size(B * sizeof(REAL)), aligned(sizeof(REAL))));
+#define V FN(vec)
+#define AT(p) (*(V *)(p))
+#define CAT(p) (*(const V *)(p))
+
+/* the sum of x_q W[row q] over the 8 rows at w: a balanced tree, 8 products in flight */
+INLINE V FN(rows8)(const REAL *restrict w, const REAL *restrict x) {
+    return ((x[0] * CAT(w) + x[1] * CAT(w + B)) + (x[2] * CAT(w + 2 * B) + x[3] * CAT(w + 3 * B)))
+           + ((x[4] * CAT(w + 4 * B) + x[5] * CAT(w + 5 * B)) + (x[6] * CAT(w + 6 * B) + x[7] * CAT(w + 7 * B)));
+}
+
+/* z = W a: out[0:width] = sum_p x[p] W(p, :), p < rows (a multiple of 8) */
+INLINE void FN(matvec)(const REAL *restrict W, int64_t rows, int64_t width, const REAL *restrict x,
+                       REAL *restrict out) {
+    for (int64_t blk = 0; blk < width / B; blk++) {
+        const REAL *base = W + blk * rows * B;
+        V acc = {0};
+        for (int64_t p = 0; p < rows; p += GROUP) acc += FN(rows8)(base + p * B, x + p);
+        AT(out + blk * B) = acc;
+    }
+}
+
+/* z = W x for the input layer, from the ng inked groups only, two groups at a time (two sums) */
+INLINE void FN(matvec_inked)(const REAL *restrict W, int64_t rows, int64_t width, const int64_t *restrict grp,
+                             const REAL *restrict xv, int64_t ng, REAL *restrict out) {
+    for (int64_t blk = 0; blk < width / B; blk++) {
+        const REAL *base = W + blk * rows * B;
+        V acc = {0}, acc2 = {0};
+        int64_t j = 0;
+        for (; j + 1 < ng; j += 2) {
+            acc += FN(rows8)(base + grp[j] * GROUP * B, xv + GROUP * j);
+            acc2 += FN(rows8)(base + grp[j + 1] * GROUP * B, xv + GROUP * (j + 1));
+        }
+        if (j < ng) acc += FN(rows8)(base + grp[j] * GROUP * B, xv + GROUP * j);
+        AT(out + blk * B) = acc + acc2;
+    }
+}
+
+/* rows q of the 8 rows at g += x_q d: one piece of dC/dW^T += a delta^T */
+INLINE void FN(add_outer8)(REAL *restrict g, const REAL *restrict x, V d) {
+    for (int q = 0; q < GROUP; q++) AT(g + q * B) += x[q] * d;
+}
+
+/* dC/dW^T += a delta^T: G(p, k) += x[p] D[k] */
+INLINE void FN(outer)(REAL *restrict G, int64_t rows, int64_t width, const REAL *restrict x, const REAL *restrict D) {
+    for (int64_t blk = 0; blk < width / B; blk++) {
+        V d = CAT(D + blk * B);
+        for (int64_t p = 0; p < rows; p += GROUP) FN(add_outer8)(G + (blk * rows + p) * B, x + p, d);
+    }
+}
+
+/* dC/dW^T += x delta^T for the input layer: the rows of the inked groups only */
+INLINE void FN(outer_inked)(REAL *restrict G, int64_t rows, int64_t width, const int64_t *restrict grp,
+                            const REAL *restrict xv, int64_t ng, const REAL *restrict D) {
+    for (int64_t blk = 0; blk < width / B; blk++) {
+        V d = CAT(D + blk * B);
+        for (int64_t j = 0; j < ng; j++) FN(add_outer8)(G + (blk * rows + GROUP * grp[j]) * B, xv + GROUP * j, d);
+    }
+}
+
+/* delta_prev = W^T delta: out[p] = sum_k W(p, k) D[k], p < rows, summed in 16 lanes then a tree */
+INLINE void FN(back_matvec)(const REAL *restrict W, int64_t rows, int64_t width, const REAL *restrict D,
+                            REAL *restrict out) {
+    for (int64_t p = 0; p < rows; p++) {
+        V acc = {0};
+        for (int64_t blk = 0; blk < width / B; blk++) acc += CAT(W + (blk * rows + p) * B) * CAT(D + blk * B);
+        REAL t[B];
+        memcpy(t, &acc, sizeof t);
+        for (int h = B / 2; h > 0; h /= 2)
+            for (int kk = 0; kk < h; kk++) t[kk] += t[kk + h];
+        out[p] = t[0];
+    }
+}
+
+INLINE void FN(add_vec)(REAL *restrict out, const REAL *restrict x, int64_t n) {
+    for (int64_t i = 0; i < n; i += B) AT(out + i) += CAT(x + i);
+}
+
+/* a = sigma(z) in place on A[0:k]; the padding up to kp set to 0 */
+INLINE void FN(sigma)(REAL *restrict A, int64_t k, int64_t kp, int hidden) {
+    if (hidden == SIGMOID) {
+        for (int64_t i = 0; i < k; i++) A[i] = (REAL)1 / ((REAL)1 + FN(exp_)(-A[i]));
+    } else {
+        for (int64_t i = 0; i < k; i++) A[i] = A[i] <= 0 ? 0 : A[i];  /* max(z, 0), and a NaN stays a NaN */
+    }
+    for (int64_t i = k; i < kp; i++) A[i] = 0;
+}
+
+/* delta *= sigma'(z), from a = sigma(z): sigmoid a (1 - a); relu 1 where a > 0, else 0 */
+INLINE void FN(sigma_prime_times)(REAL *restrict D, const REAL *restrict A, int64_t k, int64_t kp, int hidden) {
+    for (int64_t i = 0; i < k; i++) {
+        if (hidden == SIGMOID)
+            D[i] = D[i] * (A[i] * ((REAL)1 - A[i]));
+        else
+            D[i] = A[i] > 0 ? D[i] : 0;
+    }
+    for (int64_t i = k; i < kp; i++) D[i] = 0;
+}
+
+/* the output activations in place: sigmoid (quadratic cost) or softmax (cross-entropy) */
+INLINE void FN(output)(REAL *restrict A, int64_t k, int64_t kp, int cost) {
+    if (cost == QUADRATIC) {
+        for (int64_t i = 0; i < k; i++) A[i] = (REAL)1 / ((REAL)1 + FN(exp_)(-A[i]));
+    } else {
+        REAL zmax = A[0], s = 0;
+        for (int64_t i = 1; i < k; i++) zmax = A[i] > zmax ? A[i] : zmax;  /* subtracted first: no overflow */
+        for (int64_t i = 0; i < k; i++) {
+            A[i] = FN(exp_)(A[i] - zmax);
+            s += A[i];
+        }
+        for (int64_t i = 0; i < k; i++) A[i] = A[i] / s;
+    }
+    for (int64_t i = k; i < kp; i++) A[i] = 0;
+}
+
+/* the cost C_0 of the example with targets y (a double), and the output layer's delta = dC_0/dz_L */
+INLINE double FN(output_delta)(const REAL *restrict y, int cost, const REAL *restrict A, REAL *restrict D,
+                               int64_t k, int64_t kp) {
+    double c = 0;
+    if (cost == QUADRATIC) {  /* C_0 = sum_j (a_j - y_j)^2; delta = 2 (a - y) a (1 - a) */
+        for (int64_t i = 0; i < k; i++) {
+            REAL d = A[i] - y[i];
+            c += (double)(d * d);
+            D[i] = (d + d) * (A[i] * ((REAL)1 - A[i]));
+        }
+    } else {  /* C_0 = -sum_j y_j ln a_j (a clipped to [eps, 1]); with a softmax output, delta = a - y */
+        const REAL eps = (REAL)1e-12;
+        for (int64_t i = 0; i < k; i++) {
+            REAL a = A[i] < eps ? eps : (A[i] > 1 ? 1 : A[i]);
+            if (A[i] != A[i]) a = A[i];
+            if (y[i] != 0) c -= (double)y[i] * log((double)a);
+            D[i] = A[i] - y[i];
+        }
+    }
+    for (int64_t i = k; i < kp; i++) D[i] = 0;
+    return c;
+}
+
+/* The forward pass of example r: A = every layer's activations, the output last. Returns the number of
+   inked input groups (listed in grp, their pixels in xv, for the backward pass). */
+INLINE int64_t FN(forward1)(const FN(Net) *net, int64_t r, FN(Scratch) *s) {
+    const int64_t *lay = net->lay;
+    int64_t ng = FN(inked_groups)(net, r, s->grp, s->xv);
+    FN(matvec_inked)(net->W + lay[WO], lay[ROWS], lay[KP], s->grp, s->xv, ng, s->A + lay[AO]);
+    FN(add_vec)(s->A + lay[AO], net->b + lay[AO], lay[KP]);
+    for (int64_t l = 1; l < net->L; l++) {
+        const int64_t *p = lay + (l - 1) * LAY, *c = lay + l * LAY;
+        FN(sigma)(s->A + p[AO], p[K], p[KP], net->hidden);
+        FN(matvec)(net->W + c[WO], c[ROWS], c[KP], s->A + p[AO], s->A + c[AO]);
+        FN(add_vec)(s->A + c[AO], net->b + c[AO], c[KP]);
+    }
+    const int64_t *last = lay + (net->L - 1) * LAY;
+    FN(output)(s->A + last[AO], last[K], last[KP], net->cost);
+    return ng;
+}
+
+/* Backpropagate the output delta (in D), adding dC_0/dW^T to G and dC_0/db to Gb. */
+INLINE void FN(backward1)(const FN(Net) *net, FN(Scratch) *s, int64_t ng) {
+    const int64_t *lay = net->lay;
+    for (int64_t l = net->L - 1; l > 0; l--) {
+        const int64_t *p = lay + (l - 1) * LAY, *c = lay + l * LAY;
+        FN(outer)(s->G + c[WO], c[ROWS], c[KP], s->A + p[AO], s->D + c[AO]);
+        FN(add_vec)(s->Gb + c[AO], s->D + c[AO], c[KP]);
+        FN(back_matvec)(net->W + c[WO], c[ROWS], c[KP], s->D + c[AO], s->D + p[AO]);
+        FN(sigma_prime_times)(s->D + p[AO], s->A + p[AO], p[K], p[KP], net->hidden);
+    }
+    FN(outer_inked)(s->G + lay[WO], lay[ROWS], lay[KP], s->grp, s->xv, ng, s->D + lay[AO]);
+    FN(add_vec)(s->Gb + lay[AO], s->D + lay[AO], lay[KP]);
+}
+
+INLINE void FN(prefetch_example)(const FN(Net) *net, int64_t r) {
+    const Images *im = net->im;
+    const char *row = (const char *)im->X + r * im->n_cols * im->item;
+    for (int64_t j = 0; j < im->n_cols * im->item; j += 64) __builtin_prefetch(row + j);
+    __builtin_prefetch(net->Y + r * net->lay[(net->L - 1) * LAY + K]);
+}
+
+/* Forward and backward for the examples order[lo:hi], their gradients summed into s->G, s->Gb.
+   With mark, also lists in touched[*n_touched...] the input groups that have ink in some example
+   (the rows of W^T that plain SGD's step changes). Returns the sum of the examples' costs C_0. */
+INLINE double FN(examples)(const FN(Net) *net, FN(Scratch) *s, int64_t lo, int64_t hi, int64_t stop,
+                           unsigned char *mark, int64_t *touched, int64_t *n_touched) {
+    const int64_t *last = net->lay + (net->L - 1) * LAY;
+    double total = 0;
+    for (int64_t j = lo; j < hi; j++) {
+        if (j + PREFETCH_AHEAD < stop) FN(prefetch_example)(net, net->order[j + PREFETCH_AHEAD]);
+        int64_t r = net->order[j];
+        int64_t ng = FN(forward1)(net, r, s);
+        total += FN(output_delta)(net->Y + r * last[K], net->cost, s->A + last[AO], s->D + last[AO], last[K],
+                                  last[KP]);
+        FN(backward1)(net, s, ng);
+        if (mark)
+            for (int64_t i = 0; i < ng; i++)
+                if (!mark[s->grp[i]]) {
+                    mark[s->grp[i]] = 1;
+                    touched[(*n_touched)++] = s->grp[i];
+                }
+    }
+    return total;
+}
+
+/* v = mu v - eta (G/m + lambda W); W += v on [lo, hi) (plain SGD: W -= eta G/m); then G = 0 */
+INLINE void FN(step)(REAL *restrict W, REAL *restrict vW, REAL *restrict G, int64_t lo, int64_t hi, REAL m,
+                     REAL eta, REAL mu, REAL lam) {
+    if (mu != 0) {
+        for (int64_t i = lo; i < hi; i++) {
+            REAL g = G[i] / m;
+            if (lam != 0) g = g + lam * W[i];
+            REAL v = mu * vW[i] - eta * g;
+            vW[i] = v;
+            W[i] += v;
+            G[i] = 0;
+        }
+    } else if (lam != 0) {
+        for (int64_t i = lo; i < hi; i++) {
+            W[i] -= eta * (G[i] / m + lam * W[i]);
+            G[i] = 0;
+        }
+    } else {
+        for (int64_t i = lo; i < hi; i++) {
+            W[i] -= eta * (G[i] / m);
+            G[i] = 0;
+        }
+    }
+}
+
+/* The scratch of `shares` shares in one arena (NULL base: just measure). */
+static void FN(place)(Arena *a, const FN(Net) *net, FN(Scratch) *s, int shares, int gradients) {
+    for (int t = 0; t < shares; t++) {
+        s[t].A = arena_take(a, net->n_a * sizeof(REAL), 1536);
+        s[t].xv = arena_take(a, net->n_groups * GROUP * sizeof(REAL), 768);
+        s[t].grp = arena_take(a, net->n_groups * 8, 3840);
+        if (gradients) {
+            s[t].D = arena_take(a, net->n_a * sizeof(REAL), 2560);
+            s[t].Gb = arena_take(a, net->n_a * sizeof(REAL), 3328);
+            s[t].G = arena_take(a, net->n_w * sizeof(REAL), 2048);
+        }
+    }
+}
+
+static char *FN(scratch)(const FN(Net) *net, FN(Scratch) *s, int shares, int gradients, size_t extra) {
+    Arena a = {NULL, 0};
+    FN(place)(&a, net, s, shares, gradients);
+    size_t bytes = a.used + extra;
+    void *base = NULL;
+    if (posix_memalign(&base, 4096, bytes + 64)) return NULL;
+    memset(base, 0, bytes + 64);
+    a = (Arena){base, 0};
+    FN(place)(&a, net, s, shares, gradients);
+    return base;
+}
+
+static void FN(init_net)(FN(Net) *net, const Images *im, const REAL *lut, int hidden, int cost, const int64_t *lay,
+                         int64_t L, REAL *W, REAL *b) {
+    const int64_t *last = lay + (L - 1) * LAY;
+    *net = (FN(Net)){.im = im, .lut = lut, .lay = lay, .L = L, .hidden = hidden, .cost = cost, .W = W, .b = b};
+    net->n_w = last[WO] + last[ROWS] * last[KP];
+    net->n_a = last[AO] + last[KP];
+    net->n_groups = lay[ROWS] / GROUP;
+}
+
+/* -- SGD on one thread: mini-batches below engine.PARALLEL_MIN_BATCH ------------------------------------ */
+
+KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t start, int64_t stop, int64_t batch,
+                                  unsigned char *mark, int64_t *touched, double *total) {
+    const int64_t *lay = net->lay;
+    int plain = net->mu == 0 && net->lam == 0;
+    for (int64_t s0 = start; s0 < stop; s0 += batch) {
+        int64_t e = s0 + batch < stop ? s0 + batch : stop, n_touched = 0;
+        REAL m = (REAL)(e - s0);
+        *total += FN(examples)(net, s, s0, e, stop, plain ? mark : NULL, touched, &n_touched);
+        for (int64_t l = 0; l < net->L; l++) {
+            const int64_t *c = lay + l * LAY;
+            if (l == 0 && plain) {  /* the rows of blank groups have gradient 0: W -= eta 0 changes nothing */
+                for (int64_t blk = 0; blk < c[KP] / B; blk++)
+                    for (int64_t j = 0; j < n_touched; j++) {
+                        int64_t o = c[WO] + (blk * c[ROWS] + GROUP * touched[j]) * B;
+                        FN(step)(net->W, net->vW, s->G, o, o + GROUP * B, m, net->eta, 0, 0);
+                    }
+            } else {
+                FN(step)(net->W, net->vW, s->G, c[WO], c[WO] + c[ROWS] * c[KP], m, net->eta, net->mu, net->lam);
+            }
+            FN(step)(net->b, net->vb, s->Gb, c[AO], c[AO] + c[KP], m, net->eta, net->mu, 0);  /* b not decayed */
+        }
+        for (int64_t j = 0; j < n_touched; j++) mark[touched[j]] = 0;
+    }
+}
+
+/* -- SGD with each mini-batch's examples cut into shares, on threads ------------------------------------ */
+
+typedef struct {
+    const FN(Net) *net;
+    FN(Scratch) *s;
+    int shares;
+    int64_t start, stop, batch;
+    double *costs;
+    Barrier bar;
+} FN(Job);
+
+/* sum the shares' gradients into share 0's, in share order, on [lo, hi); the others are zeroed */
+INLINE void FN(sum_shares)(FN(Scratch) *s, int shares, int bias, int64_t lo, int64_t hi) {
+    for (int t = 1; t < shares; t++) {
+        REAL *restrict g0 = bias ? s[0].Gb : s[0].G, *restrict g = bias ? s[t].Gb : s[t].G;
+        for (int64_t i = lo; i < hi; i++) {
+            g0[i] += g[i];
+            g[i] = 0;
+        }
+    }
+}
+
+KERNEL static void FN(sgd_thread)(void *arg, int t, int threads) {
+    FN(Job) *job = arg;
+    const FN(Net) *net = job->net;
+    int S = job->shares;
+    for (int64_t s0 = job->start; s0 < job->stop; s0 += job->batch) {
+        int64_t e = s0 + job->batch < job->stop ? s0 + job->batch : job->stop, m = e - s0;
+        for (int sh = t; sh < S; sh += threads)
+            job->costs[sh] += FN(examples)(net, &job->s[sh], s0 + sh * m / S, s0 + (sh + 1) * m / S, job->stop,
+                                           NULL, NULL, NULL);
+        barrier_wait(&job->bar);
+        for (int sh = t; sh < S; sh += threads) {  /* share sh's slice of the weights, whole blocks */
+            int64_t lo = (int64_t)sh * net->n_w / S / B * B;
+            int64_t hi = sh == S - 1 ? net->n_w : (int64_t)(sh + 1) * net->n_w / S / B * B;
+            FN(sum_shares)(job->s, S, 0, lo, hi);
+            FN(step)(net->W, net->vW, job->s[0].G, lo, hi, (REAL)m, net->eta, net->mu, net->lam);
+            if (sh == 0) {
+                FN(sum_shares)(job->s, S, 1, 0, net->n_a);
+                FN(step)(net->b, net->vb, job->s[0].Gb, 0, net->n_a, (REAL)m, net->eta, net->mu, 0);
+            }
+        }
+        barrier_wait(&job->bar);
+    }
+}
+
+static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_t start, int64_t stop, int64_t batch,
+                   const REAL *lut, double eta, double mu, double lam, int hidden, int cost, const int64_t *lay,
+                   int64_t L, REAL *W, REAL *b, REAL *vW, REAL *vb, int shares, int threads, double *total) {
+    FN(Net) net;
+    FN(init_net)(&net, im, lut, hidden, cost, lay, L, W, b);
+    net.vW = vW;
+    net.vb = vb;
+    net.Y = Y;
+    net.order = order;
+    net.eta = (REAL)eta;
+    net.mu = (REAL)mu;
+    net.lam = (REAL)lam;
+    FN(Scratch) s[MAX_SHARES];
+    double costs[MAX_SHARES] = {0};
+    size_t extra = shares == 1 ? (size_t)net.n_groups * 9 : 0;  /* mark and touched */
+    char *base = FN(scratch)(&net, s, shares, 1, extra);
+    if (!base) return -1;
+    if (shares == 1) {
+        Arena a = {NULL, 0};
+        FN(Scratch) sizes;
+        FN(place)(&a, &net, &sizes, 1, 1);  /* where the scratch ends: mark and touched follow */
+        int64_t *touched = (int64_t *)(base + (a.used + 7) / 8 * 8);
+        unsigned char *mark = (unsigned char *)(touched + net.n_groups);
+        FN(sgd_serial)(&net, s, start, stop, batch, mark, touched, &costs[0]);
+    } else {
+        FN(Job) job = {&net, s, shares, start, stop, batch, costs, {0, 0, 0}};
+        run_threads(FN(sgd_thread), &job, threads < shares ? threads : shares, &job.bar);
+    }
+    for (int t = 0; t < shares; t++) *total += costs[t];
+    free(base);
+    return 0;
+}
+
+/* -- the forward pass of many images, on threads ---------------------------------------------------------- */
+
+typedef struct {
+    const FN(Net) *net;
+    FN(Scratch) *s;
+    REAL *out;
+} FN(Predict);
+
+KERNEL static void FN(forward_thread)(void *arg, int t, int threads) {
+    FN(Predict) *job = arg;
+    const FN(Net) *net = job->net;
+    const int64_t *last = net->lay + (net->L - 1) * LAY;
+    int64_t N = net->im->N, lo = N * t / threads, hi = N * (t + 1) / threads, k = last[K];
+    for (int64_t i = lo; i < hi; i++) {
+        if (i + PREFETCH_AHEAD < hi) {
+            const char *row = (const char *)net->im->X + (i + PREFETCH_AHEAD) * net->im->n_cols * net->im->item;
+            for (int64_t j = 0; j < net->im->n_cols * net->im->item; j += 64) __builtin_prefetch(row + j);
+        }
+        FN(forward1)(net, i, &job->s[t]);
+        memcpy(job->out + i * k, job->s[t].A + last[AO], k * sizeof(REAL));
+    }
+}
+
+static int FN(forward)(const Images *im, const REAL *lut, int hidden, int cost, const int64_t *lay, int64_t L,
+                       REAL *W, REAL *b, REAL *out, int threads) {
+    FN(Net) net;
+    FN(init_net)(&net, im, lut, hidden, cost, lay, L, W, b);
+    FN(Scratch) s[MAX_SHARES];
+    if (threads > MAX_SHARES) threads = MAX_SHARES;
+    char *base = FN(scratch)(&net, s, threads, 0, 0);
+    if (!base) return -1;
+    FN(Predict) job = {&net, s, out};
+    run_threads(FN(forward_thread), &job, threads, NULL);
+    free(base);
+    return 0;
+}
+
+#undef V
+#undef AT
+#undef CAT
+#endif
