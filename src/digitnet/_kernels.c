@@ -416,7 +416,7 @@ typedef struct {
 } FN(Net);
 
 typedef struct {
-    REAL *A, *D, *G, *Gb, *xv;
+    REAL *A, *D, *G, *Gb, *xv, *Wn;  /* Wn: the layers after the first untransposed, for the backward pass */
     int64_t *grp;
 } FN(Scratch);
 
@@ -432,17 +432,18 @@ INLINE REAL FN(pixel)(const Images *im, const REAL *lut, int64_t r, int64_t p) {
 INLINE int64_t FN(inked_groups)(const FN(Net) *net, int64_t r, int64_t *restrict grp, REAL *restrict xv) {
     const Images *im = net->im;
     int64_t ng = 0;
-    for (int64_t g = 0; g < net->n_groups; g++) {
-        if (!has_ink(im, r, g)) continue;
+    for (int64_t g = 0; g < net->n_groups; g++) {  /* no branch: a blank group is overwritten by the next */
         grp[ng] = g;
-        int64_t p = GROUP * g;
-        REAL *x = xv + GROUP * ng;
+        ng += has_ink(im, r, g);
+    }
+    for (int64_t j = 0; j < ng; j++) {
+        int64_t p = GROUP * grp[j];
+        REAL *x = xv + GROUP * j;
         if (p + GROUP <= im->n_cols) {
             for (int q = 0; q < GROUP; q++) x[q] = FN(pixel)(im, net->lut, r, p + q);
         } else {
             for (int q = 0; q < GROUP; q++) x[q] = p + q < im->n_cols ? FN(pixel)(im, net->lut, r, p + q) : 0;
         }
-        ng++;
     }
     return ng;
 }
@@ -509,17 +510,31 @@ INLINE void FN(outer_inked)(REAL *restrict G, int64_t rows, int64_t width, const
     }
 }
 
-/* delta_prev = W^T delta: out[p] = sum_k W(p, k) D[k], p < rows, summed in 16 lanes then a tree */
-INLINE void FN(back_matvec)(const REAL *restrict W, int64_t rows, int64_t width, const REAL *restrict D,
+/* delta_prev = W^T delta from the untransposed copy: out[p] = sum_k Wn(k, p) D[k], 16 values of p at once
+   (Wn(k, p) at ((p / 16) * KP + k) * 16 + p % 16), two sums in flight */
+INLINE void FN(back_matvec)(const REAL *restrict Wn, int64_t rows, int64_t width, const REAL *restrict D,
                             REAL *restrict out) {
-    for (int64_t p = 0; p < rows; p++) {
-        V acc = {0};
-        for (int64_t blk = 0; blk < width / B; blk++) acc += CAT(W + (blk * rows + p) * B) * CAT(D + blk * B);
-        REAL t[B];
-        memcpy(t, &acc, sizeof t);
-        for (int h = B / 2; h > 0; h /= 2)
-            for (int kk = 0; kk < h; kk++) t[kk] += t[kk + h];
-        out[p] = t[0];
+    for (int64_t pb = 0; pb < rows / B; pb++) {
+        const REAL *w = Wn + pb * width * B;
+        V acc = {0}, acc2 = {0};
+        for (int64_t k = 0; k < width; k += 2) {
+            acc += D[k] * CAT(w + k * B);
+            acc2 += D[k + 1] * CAT(w + (k + 1) * B);
+        }
+        AT(out + pb * B) = acc + acc2;
+    }
+}
+
+/* Wn = the untransposed copy of the layers after the first (for the backward pass), from W */
+INLINE void FN(transpose)(const REAL *restrict W, const int64_t *lay, int64_t L, REAL *restrict Wn) {
+    for (int64_t l = 1; l < L; l++) {
+        const int64_t *c = lay + l * LAY;
+        const REAL *w = W + c[WO];
+        REAL *wn = Wn + c[WO] - lay[LAY + WO];
+        for (int64_t kb = 0; kb < c[KP] / B; kb++)
+            for (int64_t p = 0; p < c[ROWS]; p++)
+                for (int kk = 0; kk < B; kk++)
+                    wn[((p / B) * c[KP] + kb * B + kk) * B + p % B] = w[(kb * c[ROWS] + p) * B + kk];
     }
 }
 
@@ -612,7 +627,7 @@ INLINE void FN(backward1)(const FN(Net) *net, FN(Scratch) *s, int64_t ng) {
         const int64_t *p = lay + (l - 1) * LAY, *c = lay + l * LAY;
         FN(outer)(s->G + c[WO], c[ROWS], c[KP], s->A + p[AO], s->D + c[AO]);
         FN(add_vec)(s->Gb + c[AO], s->D + c[AO], c[KP]);
-        FN(back_matvec)(net->W + c[WO], c[ROWS], c[KP], s->D + c[AO], s->D + p[AO]);
+        FN(back_matvec)(s->Wn + c[WO] - lay[LAY + WO], c[ROWS], c[KP], s->D + c[AO], s->D + p[AO]);
         FN(sigma_prime_times)(s->D + p[AO], s->A + p[AO], p[K], p[KP], net->hidden);
     }
     FN(outer_inked)(s->G + lay[WO], lay[ROWS], lay[KP], s->grp, s->xv, ng, s->D + lay[AO]);
@@ -641,11 +656,12 @@ INLINE double FN(examples)(const FN(Net) *net, FN(Scratch) *s, int64_t lo, int64
                                   last[KP]);
         FN(backward1)(net, s, ng);
         if (mark)
-            for (int64_t i = 0; i < ng; i++)
-                if (!mark[s->grp[i]]) {
-                    mark[s->grp[i]] = 1;
-                    touched[(*n_touched)++] = s->grp[i];
-                }
+            for (int64_t i = 0; i < ng; i++) {  /* no branch: a group already listed is overwritten */
+                int64_t g = s->grp[i];
+                touched[*n_touched] = g;
+                *n_touched += !mark[g];
+                mark[g] = 1;
+            }
     }
     return total;
 }
@@ -682,6 +698,7 @@ static void FN(place)(Arena *a, const FN(Net) *net, FN(Scratch) *s, int shares, 
         s[t].xv = arena_take(a, net->n_groups * GROUP * sizeof(REAL), 768);
         s[t].grp = arena_take(a, net->n_groups * 8, 3840);
         if (gradients) {
+            s[t].Wn = arena_take(a, (net->n_w - (net->L > 1 ? net->lay[LAY + WO] : net->n_w)) * sizeof(REAL), 1024);
             s[t].D = arena_take(a, net->n_a * sizeof(REAL), 2560);
             s[t].Gb = arena_take(a, net->n_a * sizeof(REAL), 3328);
             s[t].G = arena_take(a, net->n_w * sizeof(REAL), 2048);
@@ -716,6 +733,7 @@ KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t st
                                   unsigned char *mark, int64_t *touched, double *total) {
     const int64_t *lay = net->lay;
     int plain = net->mu == 0 && net->lam == 0;
+    FN(transpose)(net->W, lay, net->L, s->Wn);
     for (int64_t s0 = start; s0 < stop; s0 += batch) {
         int64_t e = s0 + batch < stop ? s0 + batch : stop, n_touched = 0;
         REAL m = (REAL)(e - s0);
@@ -734,6 +752,7 @@ KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t st
             FN(step)(net->b, net->vb, s->Gb, c[AO], c[AO] + c[KP], m, net->eta, net->mu, 0);  /* b not decayed */
         }
         for (int64_t j = 0; j < n_touched; j++) mark[touched[j]] = 0;
+        FN(transpose)(net->W, lay, net->L, s->Wn);
     }
 }
 
@@ -765,9 +784,11 @@ KERNEL static void FN(sgd_thread)(void *arg, int t, int threads) {
     int S = job->shares;
     for (int64_t s0 = job->start; s0 < job->stop; s0 += job->batch) {
         int64_t e = s0 + job->batch < job->stop ? s0 + job->batch : job->stop, m = e - s0;
-        for (int sh = t; sh < S; sh += threads)
+        for (int sh = t; sh < S; sh += threads) {
+            FN(transpose)(net->W, net->lay, net->L, job->s[sh].Wn);
             job->costs[sh] += FN(examples)(net, &job->s[sh], s0 + sh * m / S, s0 + (sh + 1) * m / S, job->stop,
                                            NULL, NULL, NULL);
+        }
         barrier_wait(&job->bar);
         for (int sh = t; sh < S; sh += threads) {  /* share sh's slice of the weights, whole blocks */
             int64_t lo = (int64_t)sh * net->n_w / S / B * B;
@@ -797,7 +818,7 @@ static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_
     net.lam = (REAL)lam;
     FN(Scratch) s[MAX_SHARES];
     double costs[MAX_SHARES] = {0};
-    size_t extra = shares == 1 ? (size_t)net.n_groups * 9 : 0;  /* mark and touched */
+    size_t extra = shares == 1 ? (size_t)net.n_groups * 9 + 8 : 0;  /* touched (one spare: see examples), mark */
     char *base = FN(scratch)(&net, s, shares, 1, extra);
     if (!base) return -1;
     if (shares == 1) {
@@ -805,7 +826,7 @@ static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_
         FN(Scratch) sizes;
         FN(place)(&a, &net, &sizes, 1, 1);  /* where the scratch ends: mark and touched follow */
         int64_t *touched = (int64_t *)(base + (a.used + 7) / 8 * 8);
-        unsigned char *mark = (unsigned char *)(touched + net.n_groups);
+        unsigned char *mark = (unsigned char *)(touched + net.n_groups + 1);
         FN(sgd_serial)(&net, s, start, stop, batch, mark, touched, &costs[0]);
     } else {
         FN(Job) job = {&net, s, shares, start, stop, batch, costs, {0, 0, 0}};
