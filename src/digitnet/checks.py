@@ -23,8 +23,14 @@ MAX_PARAMETERS = 100_000_000
 
 
 def brightness(X: np.ndarray, dtype: Any) -> np.ndarray:
-    """uint8 pixels 0-255 as brightnesses in [0, 1] of ``dtype``; float images unchanged."""
-    return X.astype(dtype) / dtype(255) if X.dtype == np.uint8 else X
+    """uint8 pixels 0-255 as brightnesses in [0, 1] of ``dtype``; float images in ``dtype`` (unchanged
+    when they are already)."""
+    return X.astype(dtype) / dtype(255) if X.dtype == np.uint8 else X.astype(dtype, copy=False)
+
+
+def _all_finite(X: np.ndarray, rows: int = 8192) -> bool:
+    """Whether every value of X is finite, a few thousand rows at a time (no full-size temporary)."""
+    return all(bool(np.isfinite(X[i:i + rows]).all()) for i in range(0, len(X), rows))
 
 
 def images(net: Any, X: Any, keep_uint8: bool = False) -> tuple[np.ndarray, bool]:
@@ -46,7 +52,7 @@ def images(net: Any, X: Any, keep_uint8: bool = False) -> tuple[np.ndarray, bool
         )
     if X.dtype != np.uint8:  # uint8 pixels are always finite
         X = X.astype(net.dtype, copy=False)
-        if not np.isfinite(X).all():
+        if not _all_finite(X):
             raise ShapeError("images contain NaN or infinite values; brightnesses must be finite, in [0, 1]")
     single = X.ndim == 1
     return (X[None, :] if single else X), single
@@ -62,11 +68,15 @@ def examples(net: Any, X: Any, Y: Any, keep_uint8: bool = False) -> tuple[np.nda
 
 
 def training_images(net: Any, X: Any) -> np.ndarray:
-    """Training images (m, n), m >= 1: uint8 kept as stored (the engine reads them so), floats checked."""
+    """Training images (m, n), m >= 1: uint8, float32 and float64 kept as stored (the engine reads them
+    so, and the reference converts each mini-batch: no full-size copy), floats checked finite."""
     X = np.asarray(X)
     if X.dtype == np.uint8:
         if X.ndim != 2 or X.shape[1] != net.sizes[0]:
             raise ShapeError(f"expected images of shape (m, {net.sizes[0]}), got {X.shape}")
+    elif X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.shape[1] == net.sizes[0]:
+        if not _all_finite(X):
+            raise ShapeError("images contain NaN or infinite values; brightnesses must be finite, in [0, 1]")
     else:
         X = images(net, X)[0]
     if len(X) == 0:
