@@ -214,6 +214,23 @@ def test_the_number_of_threads_is_checked():
         engine.set_threads(0)
 
 
+def test_the_default_threads_are_the_cores_other_work_leaves(monkeypatch):
+    monkeypatch.delenv("DIGITNET_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(engine, "_other_runnable", lambda: 0)
+    assert engine.threads() == cores  # an idle machine: every core
+    monkeypatch.setattr(engine, "_other_runnable", lambda: 100)
+    assert engine.threads() == 1  # a busy one: this thread's core only
+    monkeypatch.setenv("DIGITNET_THREADS", "3")
+    assert engine.threads() == 3  # the user's choice wins
+    engine.set_threads(2)
+    try:
+        assert engine.threads() == 2
+    finally:
+        engine.set_threads(None)
+    assert 0 <= engine._other_runnable()
+
+
 # -- the forward pass ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -439,7 +439,15 @@ INLINE int64_t FN(inked_groups)(const FN(Net) *net, int64_t r, int64_t *restrict
     for (int64_t j = 0; j < ng; j++) {
         int64_t p = GROUP * grp[j];
         REAL *x = xv + GROUP * j;
-        if (p + GROUP <= im->n_cols) {
+        if (p + GROUP <= im->n_cols && im->kind == U8) {
+            /* 8 pixels at once: v / 255 in REAL is correctly rounded, the very number of lut[v] */
+            typedef unsigned char u8x8 __attribute__((vector_size(8)));
+            typedef REAL r8 __attribute__((vector_size(8 * sizeof(REAL))));
+            u8x8 v;
+            memcpy(&v, im->X + r * im->n_cols + p, 8);
+            r8 f = __builtin_convertvector(v, r8) / (REAL)255;
+            memcpy(x, &f, sizeof f);
+        } else if (p + GROUP <= im->n_cols) {
             for (int q = 0; q < GROUP; q++) x[q] = FN(pixel)(im, net->lut, r, p + q);
         } else {
             for (int q = 0; q < GROUP; q++) x[q] = p + q < im->n_cols ? FN(pixel)(im, net->lut, r, p + q) : 0;

@@ -79,16 +79,32 @@ def _resolve(name: str) -> str:
 
 def threads() -> int:
     """The number of threads the compiled engine uses: set_threads' setting, else DIGITNET_THREADS,
-    else the cores this process may run on."""
+    else the cores this process may run on that other work leaves idle (at least 1).
+
+    Each mini-batch of shares ends in a barrier: a thread that has to wait for a core stalls them
+    all, so on a machine busy with other work, fewer threads are faster. The results are the same
+    bytes whatever the number (the shares are fixed), so following the machine's load is safe.
+    """
     if _thread_count is not None:
         return _thread_count
     value = os.environ.get("DIGITNET_THREADS", "")
     if value.isdigit() and int(value) >= 1:
         return int(value)
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    return max(1, min(cores, cores - _other_runnable()))
+
+
+def _other_runnable() -> int:
+    """How many threads of other work are running or waiting for a core now (Linux: /proc/loadavg's
+    "running/total", which counts the reading thread too); 0 where that is not known."""
+    try:
+        with open("/proc/loadavg") as f:
+            return max(0, int(f.read().split()[3].split("/")[0]) - 1)
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def set_threads(n: int | None) -> None:
