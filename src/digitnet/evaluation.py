@@ -34,10 +34,14 @@ def evaluate(net: Any, X: Any, y: Any) -> Evaluation:
     return judge(net, a, labels)
 
 
+def right_guesses(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Whether each guess (the most activated output of a (m, k)) equals its label."""
+    return np.argmax(a, axis=1) == labels
+
+
 def judge(net: Any, a: np.ndarray, labels: np.ndarray) -> Evaluation:
     """The evaluation of output activations a (m, k) against checked labels (m,)."""
-    guess = np.argmax(a, axis=1)
-    right = guess == labels
+    right = right_guesses(a, labels)
     per_class: dict[int, tuple[int, float | None]] = {}
     for k in range(net.sizes[-1]):
         mask = labels == k
