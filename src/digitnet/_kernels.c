@@ -25,7 +25,9 @@ the layer's weights in W) and AO (of its biases, activations and deltas in b and
 The weights are held transposed, W^T (ROWS, KP), so that "add x_p times row p" is one contiguous
 vector operation (an inked pixel's 16 weights are one vector), and cut into blocks of 16 neurons:
 element (p, k) lives at WO + ((k / 16) * ROWS + p) * 16 + k % 16. Padded activations and deltas
-are kept at 0, so the padding of W stays 0.
+are kept at 0, so the padding of W stays 0. The backward pass's W^T delta reads a copy of the
+layers after the first untransposed, in the same blocks (Wn(k, p) at ((p / 16) * KP + k) * 16 + p % 16),
+made afresh after each step in the kernels' own scratch.
 
 Per example the loop is the lesson's: forward (z = W a + b, a = sigma(z)), the output delta from the
 cost, backward (delta_prev = (W^T delta) * sigma'(z_prev)), gradients summed over the mini-batch;
