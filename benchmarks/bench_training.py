@@ -11,7 +11,8 @@ warm-up epoch.
 
 Implementations:
   digitnet            Network's compiled engine (engine="compiled", C built at install): uint8 images, many
-                      mini-batches per call.
+                      mini-batches per call, its default threads (the cores other work leaves idle,
+                      so on a loaded machine possibly one).
   digitnet 1 thread   the same on one thread (differs only from mini-batches of 50 on, where the
                       examples of a mini-batch are shared among threads).
   digitnet numpy      digitnet's NumPy reference (engine="numpy": one Network.backprop per mini-batch).
