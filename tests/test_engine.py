@@ -315,7 +315,7 @@ def test_progress_is_reported_in_whole_mini_batches() -> None:
     assert all(d % 30 == 0 for d in done[:-1])
 
 
-@pytest.mark.parametrize("name", ["numba", "numpy"])
+@pytest.mark.parametrize("name", ["compiled", "numpy"])
 def test_reporting_within_a_call_trains_the_same_weights_bit_for_bit(name) -> None:
     """Training in chunks, to report progress or each chunk's cost, is the same SGD as one call (a
     name in the chunked loop once shadowed the kernel's cost argument, and only chunked runs went wrong)."""

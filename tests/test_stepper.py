@@ -109,7 +109,7 @@ def test_a_weight_changed_between_two_calls_is_trained_from_not_the_engines_old_
     assert same_bytes(*results)
 
 
-@pytest.mark.parametrize("engine", ["numba", "numpy"])
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
 def test_the_costs_within_one_call_are_each_stretchs_mini_batches_cost_before_their_steps(blobs, engine):
     """run(within=True) reports the cost of stretches of its mini-batches (each one's mean over its
     examples, before its step, as an independent stepping one mini-batch at a time sees them),
