@@ -19,6 +19,9 @@ setup(
             extra_compile_args=["-O3", "-std=gnu11", "-ffp-contract=fast", "-fno-math-errno",
                                 "-Wno-psabi"],  # the vector types never cross a call: no ABI to keep
             extra_link_args=["-pthread"],
+            # Without a C compiler the install still succeeds, with a warning: digitnet then trains on its
+            # NumPy reference ("auto"), and asking for engine="compiled" says to reinstall with a compiler.
+            optional=True,
         )
     ]
 )
