@@ -1,8 +1,8 @@
 """SIGINT and SIGTERM at each phase of a real ``digitnet train``: nothing lost, never a traceback.
 
 Each phase is found by watching the process, not by sleeping: NumPy's library appearing in its
-memory map (the imports), the MNIST archive open among its files (the data loading), the
-"compiling" line (the engine's warm-up), an epoch's line (mid-epoch), the progress bar at 100%
+memory map (the imports), the MNIST archive open among its files (the data loading), an
+epoch's line (mid-epoch), the progress bar at 100%
 on a terminal (the final test evaluation), the model's temporary file appearing (the final
 save, of a 784-2000-2000-10 network, which takes about a second). Each run must end with exit
 130, the work finished by then on disk (nothing before the training, a checkpoint of whole epochs
@@ -69,7 +69,7 @@ class Run:
                                      stdout=out_write, stderr=err_write)
         os.close(out_write)
         os.close(err_write)
-        # Read as it comes, not by lines: "compiling the engine..." ends its line only when done.
+        # Read as it comes, not by lines: the progress bar rewrites its line without ending it.
         self._threads = [self._reader(out_read, self.out), self._reader(err_read, self.err)]
 
     @staticmethod
@@ -163,19 +163,6 @@ def test_an_interrupt_while_the_data_loads_writes_nothing(tmp_path: Path, sig: s
     assert [p.name for p in tmp_path.iterdir()] in ([], ["cache"])
     leftovers = [p.name for p in (tmp_path / "cache").rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []  # the cache is written atomically: whole or not at all
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("sig", SIGNALS)
-def test_an_interrupt_while_the_engine_compiles_writes_nothing(tmp_path: Path, sig: str) -> None:
-    args = ["train", "--limit", "500", "--hidden", "16", "--engine", "numba", "--quiet", "--out", "m.npz"]
-    run = Run(args, tmp_path, env={"NUMBA_CACHE_DIR": str(tmp_path / "numba")})  # nothing compiled yet
-    run.wait_for(lambda: "compiling the training engine" in run.stdout(), "the compiling line",
-                 timeout=240)
-    run.proc.send_signal(SIGNALS[sig])
-    err = interrupted_cleanly(run, "compiling the engine", sig)
-    assert err.strip() == "digitnet: interrupted before the training started; no model or checkpoint was written"
-    assert sorted(p.name for p in tmp_path.iterdir()) in (["numba"], [])
 
 
 @pytest.mark.parametrize("sig", SIGNALS)
