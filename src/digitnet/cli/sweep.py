@@ -20,6 +20,10 @@ from ..run import DEFAULTS
 from ..words import plural
 from ._common import READ_FILE, WRITE_DIR, WRITE_FILE, add_data_option
 
+# `--save-models` given without a directory: DB's name + "-models". Not a string, so that argparse
+# does not check it as a path (an empty one is refused).
+DEFAULT_MODELS_DIR = object()
+
 # The options of `digitnet train` that a sweep varies: (option, setting, help).
 OPTIONS = [
     ("--hidden", "hidden", "hidden layer sizes, e.g. 16,16 32 64,32 (three networks)"),
@@ -63,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="run on this existing Dask cluster (default: start a local one)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local cluster: worker processes (default: one per core)")
-    p.add_argument("--save-models", nargs="?", const="", default=None, metavar="DIR", type=WRITE_DIR,
+    p.add_argument("--save-models", nargs="?", const=DEFAULT_MODELS_DIR, default=None, metavar="DIR", type=WRITE_DIR,
                    help="keep each trial's model file in DIR (default DIR: DB name + -models)")
     p.add_argument("--retry-failed", action="store_true", help="run failed trials again (diverged ones stay)")
     p.add_argument("--top", type=int, default=None, metavar="N", help="print the N best trials of DB and stop")
@@ -90,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
             given[name] = value
     save_models = None
     if args.save_models is not None:
-        save_models = args.save_models or (out[:-3] if out.endswith(".db") else out) + "-models"
+        save_models = (args.save_models if args.save_models is not DEFAULT_MODELS_DIR
+                       else (out[:-3] if out.endswith(".db") else out) + "-models")
     return _sweep(out, given, args, save_models)
 
 
