@@ -1,5 +1,6 @@
 """The `digitnet sweep` command line: how its options are read."""
 
+
 def test_save_models_without_a_directory_names_it_after_the_database() -> None:
     from digitnet.cli import build_parser
     from digitnet.cli import sweep as sweep_command
