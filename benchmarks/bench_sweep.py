@@ -1,6 +1,6 @@
 """Trials per minute: a sweep on the local Dask cluster against the same trials one after another.
 
-    PYTHONPATH=src python benchmarks/bench_sweep.py [--trials 24] [--epochs 8] [--limit N]
+    PYTHONPATH=src python benchmarks/bench_sweep.py [--trials 24] [--epochs 30] [--limit N]
 
 The serial run calls digitnet.sweep.trial.run_trial in this process (one thread, as each worker
 trains); the sweep runs digitnet.sweep.run with its defaults (one worker per core). The overhead per trial is the sweep's wall time on
@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=24, help="trials (seeds of the 16-16 network)")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=30, help="epochs per trial (default: the lesson's 30)")
     parser.add_argument("--limit", type=int, default=None, help="training images per trial (default: all 60,000)")
     parser.add_argument("--json", default=str(HERE / "results" / "bench_sweep.json"))
     args = parser.parse_args()

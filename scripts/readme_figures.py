@@ -111,7 +111,9 @@ def predict(result: dict[str, Any]) -> Figures:
     rows = [[f"{r['images']:,}", f"{ms(r['numpy_ms'])} ms", f"{ms(r['engine_ms'])} ms",
              f"{ms(r['predict_proba_ms'])} ms"] for r in result["rows"]]
     return {"machine": machine(result), "date": date(result), "command": "python benchmarks/bench_predict.py",
-            "note": f"{result['network']}; medians, with other work on the machine",
+            "note": f"{result['network']}; medians" + (f"; load average {load[0]:.1f} at the start"
+                                                       if (load := result["machine"].get("load_average_at_start"))
+                                                       else ", with other work on the machine"),
             "columns": ["images", "NumPy `feedforward`", "the engine", "`predict_proba`"], "rows": rows}
 
 
