@@ -110,6 +110,28 @@ def test_the_curve_gains_points_within_an_epoch_and_its_axis_follows_the_cost(pa
     assert float(page.page.locator("#cost-curve").get_attribute("data-y-min")) > 0
 
 
+def test_the_page_draws_a_runs_news_at_most_once_a_frame_however_much_comes(page: Page) -> None:
+    # A fast run sends tens of curve points at each look of the stream; drawing the curves for each
+    # one took the frames the drawing pad needs (its latency while training).
+    page.page.evaluate("""() => {
+        window.frames_ = 0;
+        const tick = () => { window.frames_ += 1; requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+        window.drawnIn_ = [];
+        const draw = window.digitnetLive.drawCurves;
+        window.digitnetLive.drawCurves = (state) => { window.drawnIn_.push(window.frames_); draw(state); };
+    }""")
+    start(page, epochs="5")
+    page.page.wait_for_function("() => document.querySelector('#history tbody').children.length === 5",
+                                timeout=30_000)
+    drawn = page.value("window.drawnIn_")
+    news = page.value("window.digitnetState.batches.length + window.digitnetState.points.length")
+    assert news > 50 and drawn
+    assert len(drawn) == len(set(drawn))  # never two draws in one frame
+    assert len(drawn) < news / 2
+    assert page.page.locator("#cost-curve").get_attribute("data-points") == str(news)  # the last draw has all
+
+
 def test_slow_motion_shows_successive_mini_batches(page: Page) -> None:
     start(page, speed="0.5")
     page.page.wait_for_function("() => window.digitnetLive.seen.steps.length >= 3", timeout=20_000)

@@ -89,6 +89,23 @@ $('#t-download').addEventListener('click', (event) => {
 });
 
 let source = null;
+// The run's news comes in bursts: each look of the server's stream sends every curve point, cost
+// of mini-batches and weight picture since its last look, and a fast training makes hundreds a
+// second. The page takes them all in as they come and draws at most once an animation frame (the
+// curves, the history, the latest weight pictures only), so the frames stay free for the drawing pad.
+const later = { curves: false, history: false, weights: null };
+let frame = 0;
+function soon() {
+  if (!frame) frame = requestAnimationFrame(drawNews);
+}
+function drawNews() {
+  frame = 0;
+  const { curves, history, weights } = later;
+  Object.assign(later, { curves: false, history: false, weights: null });
+  if (weights !== null) renderWeights(JSON.parse(weights));
+  if (history) renderHistory();
+  if (curves) drawCurves();
+}
 /** Whether the page is following a run's events now. */
 export const following = () => source !== null;
 // Follow the training run live (Server-Sent Events); the server replays the run so far on connect.
@@ -97,11 +114,13 @@ export function follow() {
   source = new EventSource('/api/train/events');
   source.onopen = () => { state.points = []; state.history = []; state.batches = []; };
   source.addEventListener('state', (e) => onTrainState(JSON.parse(e.data)));
-  source.addEventListener('point', (e) => { state.points.push(JSON.parse(e.data)); drawCurves(); });
-  source.addEventListener('batch', (e) => { state.batches.push(JSON.parse(e.data)); drawCurves(); });
+  source.addEventListener('point', (e) => { state.points.push(JSON.parse(e.data)); later.curves = true; soon(); });
+  source.addEventListener('batch', (e) => { state.batches.push(JSON.parse(e.data)); later.curves = true; soon(); });
   source.addEventListener('step', (e) => window.digitnetLive.showStep(JSON.parse(e.data)));
-  source.addEventListener('epoch', (e) => { state.history.push(JSON.parse(e.data)); drawCurves(); renderHistory(); });
-  source.addEventListener('weights', (e) => renderWeights(JSON.parse(e.data)));
+  source.addEventListener('epoch', (e) => {
+    state.history.push(JSON.parse(e.data)); later.curves = true; later.history = true; soon();
+  });
+  source.addEventListener('weights', (e) => { later.weights = e.data; soon(); });
   source.addEventListener('end', () => { source.close(); source = null; });
 }
 
@@ -129,7 +148,8 @@ export function onTrainState(s) {
   if (!active && previous && ACTIVE.includes(previous.state)) refreshStatus();
   window.digitnetLive.onState(r);
   document.dispatchEvent(new CustomEvent('digitnet:train', { detail: r }));
-  drawCurves();
+  later.curves = true;
+  soon();
 }
 
 function renderHistory() {
@@ -161,8 +181,10 @@ function renderWeights(images) {
   });
 }
 
-// The curves are drawn by live.js (axes that follow the numbers, a log scale).
+// The curves are drawn by live.js (axes that follow the numbers, a log scale): now (a new size, the
+// log scale switched), or with the run's news at the next frame.
 export function drawCurves() {
+  later.curves = false;
   stats.curve = state.points.map((p) => p.epoch);
   window.digitnetLive.drawCurves(state);
 }
