@@ -30,6 +30,31 @@ window.digitnetLive = (() => {
     return [lo - pad, hi + pad];
   }
 
+  // A long run's line, thinned to what a pixel column shows: in each column its first, lowest,
+  // highest and last points (the line looks the same, and drawing it costs the same however long
+  // the run), the points in order.
+  function thin(pts, X) {
+    if (pts.length < 2000) return pts;
+    const out = [];
+    let column = [];
+    const flush = () => {
+      if (!column.length) return;
+      const lo = column.reduce((a, p) => (p.v < a.v ? p : a));
+      const hi = column.reduce((a, p) => (p.v > a.v ? p : a));
+      const keep = new Set([column[0], lo, hi, column[column.length - 1]]);
+      out.push(...column.filter((p) => keep.has(p)));
+      column = [];
+    };
+    let at = null;
+    for (const p of pts) {
+      const c = Math.round(X(p.x));
+      if (c !== at) { flush(); at = c; }
+      column.push(p);
+    }
+    flush();
+    return out;
+  }
+
   // A line chart of several series {points: [{x, v}], colour, width, dots} against epochs.
   function chart(canvas, series, position, log, label) {
     const [ctx, cw, ch] = surface(canvas);
@@ -57,7 +82,7 @@ window.digitnetLive = (() => {
         continue;
       }
       ctx.beginPath();
-      pts.forEach((p, i) => { if (i) ctx.lineTo(X(p.x), Y(p.v)); else ctx.moveTo(X(p.x), Y(p.v)); });
+      thin(pts, X).forEach((p, i) => { if (i) ctx.lineTo(X(p.x), Y(p.v)); else ctx.moveTo(X(p.x), Y(p.v)); });
       ctx.stroke();
     }
     canvas.dataset.yMin = String(log ? 10 ** lo : lo);

@@ -155,8 +155,8 @@ export function onTrainState(s) {
 function renderHistory() {
   const table = $('#history');
   const body = table.querySelector('tbody');
-  body.textContent = '';
-  for (const h of state.history) {
+  if (body.children.length > state.history.length) body.textContent = ''; // a new run: its rows afresh
+  for (const h of state.history.slice(body.children.length)) { // the new epochs' rows only
     const tr = html('tr', {}, null, body);
     html('td', {}, String(h.epoch), tr);
     html('td', {}, fmt(h.train_cost, 4), tr);
