@@ -5,6 +5,7 @@ Set-up (Chromium, Playwright, the Page helper) as in test_web_browser.py."""
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -130,6 +131,21 @@ def test_the_page_draws_a_runs_news_at_most_once_a_frame_however_much_comes(page
     assert len(drawn) == len(set(drawn))  # never two draws in one frame
     assert len(drawn) < news / 2
     assert page.page.locator("#cost-curve").get_attribute("data-points") == str(news)  # the last draw has all
+
+
+def test_a_long_curve_is_drawn_thinned_to_its_pixel_columns_keeping_their_extremes(page: Page) -> None:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=20_000).tolist()
+    points = [{"x": i / 1000, "v": v} for i, v in enumerate(values)]
+    kept = page.page.evaluate("(pts) => window.digitnetLive.thin(pts, (x) => 30 * x)", points)  # 600 columns
+    assert 600 <= len(kept) <= 4 * 601
+    assert kept == sorted(kept, key=lambda p: p["x"]) and kept[0] == points[0] and kept[-1] == points[-1]
+    for c in range(601):  # each column's lowest and highest points are drawn
+        column = [p["v"] for p in points if math.floor(30 * p["x"] + 0.5) == c]  # Math.round
+        shown = [p["v"] for p in kept if math.floor(30 * p["x"] + 0.5) == c]
+        assert min(shown) == min(column) and max(shown) == max(column)
+    short = points[:500]
+    assert page.page.evaluate("(pts) => window.digitnetLive.thin(pts, (x) => 30 * x)", short) == short
 
 
 def test_slow_motion_shows_successive_mini_batches(page: Page) -> None:

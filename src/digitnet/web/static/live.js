@@ -145,5 +145,5 @@ window.digitnetLive = (() => {
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init); else init();
-  return { drawCurves, speed, showStep, onState, seen, html };
+  return { drawCurves, speed, showStep, onState, seen, html, thin };
 })();
