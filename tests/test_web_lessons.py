@@ -5,6 +5,9 @@ sample), and replayed steps byte-identical to a training stopped there; recordin
 from __future__ import annotations
 
 import io
+import os
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,3 +203,29 @@ def test_a_run_nobody_watches_takes_whole_epochs_and_is_still_replayed_exactly()
     assert not trainer.watched()
     trainer.snapshot()
     assert trainer.watched()  # a look at the run
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or sys.platform != "linux",
+                    reason="a niceness per thread is Linux's")
+def test_the_training_thread_yields_the_cpu_to_the_server_and_the_page() -> None:
+    """The page's training runs niced (TRAINING_NICENESS above the server's threads), so that on a
+    machine with few cores a stroke on the pad is answered first; the server's own threads keep
+    their priority."""
+    from digitnet.web.trainer import TRAINING_NICENESS, Trainer
+
+    trainer = Trainer(small_data)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    trainer.start({"sizes": [784, 8, 10], "activation": "sigmoid", "cost": "quadratic", "learning_rate": 0.5,
+                   "batch_size": 10, "epochs": 1, "limit": 500, "seed": 3, "seconds_per_batch": 0.5})
+    try:
+        deadline = time.monotonic() + 30
+        while trainer.state() != "running" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert trainer.state() == "running"
+        thread = trainer._thread
+        assert thread is not None and thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == min(mine + TRAINING_NICENESS, 19)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+    finally:
+        trainer.stop()
+        trainer.shutdown()

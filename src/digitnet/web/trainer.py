@@ -22,10 +22,15 @@ for a network whose epoch is slow, one an epoch for one as fast as the lesson's.
 
 The page follows a run through ``snapshot`` (all of it) and ``Cursor`` (what is new since the
 last look), which the server streams as Server-Sent Events.
+
+The training thread runs at a lower scheduling priority (nice + TRAINING_NICENESS) than the server:
+on a machine with few cores, the answer to a stroke on the pad (the server, the browser) gets a
+core when it needs one, and training takes what is left; alone on the machine it runs at full speed.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +53,7 @@ from .runstate import ACTIVE, RunState
 SAMPLE = 1000  # test images behind each point of the live curves
 POINTS_PER_EPOCH = 10  # watched, at least this many points of the mini-batches' cost an epoch
 PIECE_SECONDS = 0.1  # ... and of about this long, so the page hears from a slow network often too
+TRAINING_NICENESS = 10  # the training thread's niceness above the server's: drawing answers first
 FEED_HZ = 5  # watched, the fixed sample's curve points and the weight pictures, at most this often
 SNAPSHOTS_PER_EPOCH = POINTS_PER_EPOCH  # the recording's, at most: a replayed step is at most a piece of steps away
 WATCHING_SECONDS = 1.0  # a run looked at this recently is watched (the page's stream looks 10 times a second)
@@ -335,6 +341,7 @@ class Trainer:
             run.state_version += 1
 
     def _train(self, run: Run, on_done: Callable[[Run], None] | None) -> None:
+        _yield_to_the_page()
         sample: tuple[np.ndarray, np.ndarray] | None = None
         try:
             sample, validation = self._prepare(run)
@@ -553,3 +560,18 @@ def _has_network(run: Run) -> bool:
 def _record(record: dict[str, Any]) -> dict[str, Any]:
     keys = ("epoch", "learning_rate", "train_cost", "train_accuracy", "test_cost", "test_accuracy", "seconds")
     return {k: record.get(k) for k in keys}
+
+
+def _yield_to_the_page() -> None:
+    """Lower this (training) thread's priority by TRAINING_NICENESS, where the system allows it.
+
+    On Linux a niceness belongs to a thread (its native id), so the server's threads keep theirs.
+    Lowering one's own priority needs no privilege; where it is not possible, training runs as is.
+    """
+    if not hasattr(os, "setpriority"):
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + TRAINING_NICENESS)
+    except OSError:
+        pass
