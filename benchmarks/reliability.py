@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     result = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
               "date": datetime.date.today().isoformat(), "command": "python benchmarks/reliability.py",
-              "note": "every test of these files passed" + ("; run as root, so no file was unreadable" if root else "")
+              "note": "every test of these files passed" + ("; run as root, so the mode-0 file could be read (and was refused as not digitnet's)" if root else "")
                       + "; the load test is its own command, run apart",
               "columns": ["", "Figure", "Rerun"], "rows": rows(figures, counts)}
     TABLE.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
