@@ -31,7 +31,7 @@ export function clearInspect() {
 function bringIntoView() {
   const panel = $('#inspect').closest('.panel');
   const r = panel.getBoundingClientRect();
-  if (r.top >= 0 && r.bottom <= window.innerHeight) return;
+  if (r.top >= -1 && r.bottom <= window.innerHeight + 1) return; // in view, to the pixel's fraction
   const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   panel.scrollIntoView({ behavior: still ? 'auto' : 'smooth', block: r.height > window.innerHeight ? 'start' : 'nearest' });
 }
