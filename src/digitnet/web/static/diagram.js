@@ -141,7 +141,7 @@ function drawNeurons(lay, gNeurons, gText) {
       svg('circle', { cx: p.x, cy: p.y, r: col.hit, class: 'hit' }, n); // the target: a finger wide on touch
       svg('circle', { cx: p.x, cy: p.y, r: col.r + 3.5, class: 'ring' }, n);
       svg('circle', { cx: p.x, cy: p.y, r: col.r, class: 'body', fill: grey(0) }, n);
-      n.addEventListener('click', () => { focusNeuron(col.layer, i); inspect(col.layer, i); });
+      n.addEventListener('click', () => { focusNeuron(col.layer, i, false); inspect(col.layer, i); });
       row.push(n);
     });
     diagram.neurons.push(row);
@@ -190,11 +190,13 @@ net.addEventListener('keydown', (event) => {
   event.preventDefault();
 });
 
-export function focusNeuron(layer, index) {
+// scroll: bring the neuron into view (the arrow keys); not for a click, where it is under the pointer
+// already (a neuron half out of view would otherwise send the page away from the inspector).
+export function focusNeuron(layer, index, scroll = true) {
   for (const row of diagram.neurons) for (const n of row) n.setAttribute('tabindex', -1);
   const n = diagram.neurons[layer - 1][index];
   n.setAttribute('tabindex', 0);
-  n.focus();
+  n.focus({ preventScroll: !scroll });
 }
 
 export function layerActivations(result, layer) {
