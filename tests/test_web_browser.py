@@ -3,10 +3,10 @@ watch the input grid and the outputs change, get a drawn "1" right, inspect a ne
 backpropagation step, train and watch the curve grow, all without a console error, and with the
 keyboard alone.
 
-The page keeps stroke-to-screen latencies (pointer event to the frame showing the answer) in
-``window.digitnet.latencies``; ``test_drawing_updates_the_input_and_the_outputs`` checks them and
-records them (tests/figures.py). DIGITNET_SCREENSHOTS=DIR saves the page after drawing a digit,
-at a desktop and a phone size.
+The page keeps stroke-to-screen latencies (pointer event to the frame showing the answer, painted)
+in ``window.digitnet.latencies``, and their phases in ``window.digitnet.phases``;
+``test_drawing_updates_the_input_and_the_outputs`` checks them and records them (tests/figures.py).
+DIGITNET_SCREENSHOTS=DIR saves the page after drawing a digit, at a desktop and a phone size.
 
 Chromium comes from the system (CHROMIUM, default /usr/bin/chromium); without it the tests are
 skipped locally and fail in CI.
@@ -134,7 +134,21 @@ def _record_latency(stats: dict[str, Any]) -> None:
         "median": round(float(np.median(latencies)), 1), "p90": round(float(np.percentile(latencies, 90)), 1),
         "max": round(float(np.max(latencies)), 1), "updates": len(latencies),
         "request median": round(float(np.median(stats["fetchMs"])), 1),
-        "render median": round(float(np.median(stats["renderMs"])), 1)})
+        "render median": round(float(np.median(stats["renderMs"])), 1),
+        "frame median": round(float(np.median([p["frame"] + p["painted"] for p in stats["phases"]])), 1)})
+
+
+def test_each_latency_runs_to_its_painted_frame_and_is_the_sum_of_its_phases(page: Page) -> None:
+    # Up to 2026-12-02 the clock stopped in the frame's requestAnimationFrame callback, before the
+    # frame's style, layout and paint: the answer was not yet on the screen.
+    page.draw(ONE)
+    page.settle()
+    stats = page.value("window.digitnet")
+    assert len(stats["phases"]) == len(stats["latencies"]) == stats["canvasRequests"] >= 2
+    for latency, phases in zip(stats["latencies"], stats["phases"]):
+        assert set(phases) == {"waited", "encoded", "fetched", "rendered", "frame", "painted"}
+        assert all(v >= 0 for v in phases.values()), phases
+        assert latency == pytest.approx(sum(phases.values()), abs=1e-6)
 
 
 def test_a_cleared_pad_is_said_to_be_blank_not_guessed(page: Page) -> None:

@@ -77,6 +77,7 @@ function changed(timeStamp) {
 async function sendDrawing() {
   if (inFlight || dirtySince === null || !state.ready) return;
   const t0 = dirtySince;
+  const sent = performance.now();
   dirtySince = null;
   inFlight = true;
   smallCtx.clearRect(0, 0, PAD_GRID, PAD_GRID);
@@ -91,9 +92,14 @@ async function sendDrawing() {
     const result = await api('/api/canvas', { width: PAD_GRID, height: PAD_GRID, pixels });
     const t2 = performance.now();
     showForward(result, 'your drawing');
+    const t3 = performance.now();
     stats.fetchMs.push(t2 - t1);
-    stats.renderMs.push(performance.now() - t2);
-    requestAnimationFrame(() => { stats.latencies.push(performance.now() - t0); });
+    stats.renderMs.push(t3 - t2);
+    afterPaint((frame, painted) => {
+      stats.latencies.push(painted - t0);
+      stats.phases.push({ waited: sent - t0, encoded: t1 - sent, fetched: t2 - t1, rendered: t3 - t2,
+        frame: frame - t3, painted: painted - frame });
+    });
   } catch (error) {
     failed(error);
   } finally {
@@ -101,6 +107,19 @@ async function sendDrawing() {
   }
   if (dirtySince !== null) sendDrawing();
   else if (strokeEnded && !drawing) afterStroke();
+}
+
+// Call back once the next frame is painted, with the times (performance.now()) its rendering started
+// and ended: the frame's requestAnimationFrame callbacks run before its style, layout and paint, and
+// a message posted from one is handled after them, once the frame's pixels are drawn and handed to
+// the compositor (which puts them on the screen).
+function afterPaint(callback) {
+  requestAnimationFrame(() => {
+    const frame = performance.now();
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => callback(frame, performance.now());
+    channel.port2.postMessage(null);
+  });
 }
 
 function clearPad() {

@@ -1,8 +1,9 @@
 // What the page's panels share: the network drawn with, the current drawing, the run followed;
 // and the page's settings kept in its URL (the hash), so a reload or a shared link restores them.
 
-// Read by the browser tests: stroke-to-screen latencies (ms) and request counts.
-export const stats = { latencies: [], fetchMs: [], renderMs: [], canvasRequests: 0, errors: [], curve: [] };
+// Read by the browser tests and bench_live: stroke-to-screen latencies (ms) and each one's phases
+// (draw.js), request counts.
+export const stats = { latencies: [], phases: [], fetchMs: [], renderMs: [], canvasRequests: 0, errors: [], curve: [] };
 window.digitnet = stats;
 
 // The URL's hash holds `net=original` or `net=run-N` (the network this tab draws with) and
