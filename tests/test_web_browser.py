@@ -151,6 +151,25 @@ def test_each_latency_runs_to_its_painted_frame_and_is_the_sum_of_its_phases(pag
         assert latency == pytest.approx(sum(phases.values()), abs=1e-6)
 
 
+def test_the_pad_draws_and_sends_a_move_as_it_comes_not_at_the_next_frame(page: Page) -> None:
+    # pointermove waits for the next animation frame; pointerrawupdate (Chromium, on a secure origin
+    # such as 127.0.0.1) is dispatched at once, so the page draws and sends from it.
+    assert page.value("'onpointerrawupdate' in window")
+    box = page.page.locator("#pad").bounding_box()
+    page.page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.2 * box["height"])
+    page.page.mouse.down()
+    page.page.wait_for_function("() => window.digitnet.latencies.length === 1")  # the dot, answered
+    page.value(f"""document.querySelector('#pad').dispatchEvent(new PointerEvent('pointerrawupdate',
+        {{pointerId: 1, pointerType: 'mouse', bubbles: true, clientX: {box["x"] + 0.5 * box["width"]},
+          clientY: {box["y"] + 0.8 * box["height"]}}}))""")  # a move, and no pointermove at all
+    page.page.wait_for_function("() => window.digitnet.latencies.length === 2")
+    page.page.mouse.up()
+    ink = page.value("(() => { const pad = document.querySelector('#pad'); return pad.getContext('2d')"
+                     ".getImageData(pad.width / 2, 0.6 * pad.height, 1, 1).data[3]; })()")
+    assert ink == 255  # the line from the dot to the move is on the pad, and was sent
+    assert page.seen()[14:20, 12:16].max() > 0.5
+
+
 def test_a_cleared_pad_is_said_to_be_blank_not_guessed(page: Page) -> None:
     page.draw(ONE)
     page.settle()

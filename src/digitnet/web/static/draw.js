@@ -41,7 +41,11 @@ pad.addEventListener('pointerdown', (event) => {
   changed(event.timeStamp);
 });
 
-pad.addEventListener('pointermove', (event) => {
+// The pen's moves as soon as they come: pointerrawupdate (where the browser has it: Chromium, on
+// a secure origin such as localhost) is dispatched at once, while pointermove waits for the next
+// animation frame (up to 16 ms) before the drawing can be sent.
+const MOVE = 'onpointerrawupdate' in window ? 'pointerrawupdate' : 'pointermove';
+pad.addEventListener(MOVE, (event) => {
   if (!drawing) return;
   const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
   for (const e of (events.length ? events : [event])) {
