@@ -308,3 +308,20 @@ def test_screenshots_of_the_lessons_views(page: Page) -> None:
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         if os.environ.get("DIGITNET_SCREENSHOTS"):
             save_small_png(png, Path(os.environ["DIGITNET_SCREENSHOTS"]) / name)
+
+
+def test_a_runs_news_waits_for_a_drawings_answer_at_most_a_quarter_second(page: Page) -> None:
+    # Drawing the news takes several ms of the frame that the answer to a stroke needs; someone who
+    # draws on and on still sees the curves move 4 times a second. (Last of the module: the page of
+    # the next test would be sent this run's last single step, as a page that opens is.)
+    # A drawing that waits for its answer for ever; slow motion sends news every 50 ms.
+    before = page.value("window.digitnetState.answerDue = true, window.digitnet.news.length")
+    start(page, speed="0.05", epochs="1")
+    page.page.wait_for_function(f"() => window.digitnet.news.length >= {before + 5}", timeout=20_000)
+    waiting = page.value(f"window.digitnet.news.slice({before}).map((n) => n.at)")
+    assert min(np.diff(waiting)) >= 250 - 1e-6  # the news was drawn, each time a quarter second after the last
+    page.value("window.digitnetState.answerDue = false")  # answered: the news is drawn as it comes
+    seen = before + len(waiting)
+    page.page.wait_for_function(f"() => window.digitnet.news.length >= {seen + 6}", timeout=20_000)
+    free = page.value(f"window.digitnet.news.slice({seen}).map((n) => n.at)")
+    assert min(np.diff(free)) < 250

@@ -4,7 +4,7 @@ import { $ } from './view.js';
 
 // The request helper is written once, in kit.js (a classic script the page loads before its
 // modules, for live.js and lessons.js too); the modules import it from here.
-export const { api, ApiError } = window.digitnetKit;
+export const { api, ApiError, decode } = window.digitnetKit;
 
 let toastTimer = null;
 export function toast(message) {

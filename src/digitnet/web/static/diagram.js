@@ -203,6 +203,12 @@ export function layerActivations(result, layer) {
   return layer === 0 ? result.input : result.layers[layer - 1].a;
 }
 
+// An attribute written only when it changes: most of the diagram's hundreds of lines and neurons
+// look the same from one answer to the next, and each write is restyled and repainted.
+function setIfChanged(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
 export function updateDiagram(result) {
   if (!diagram.image || !state.info) return;
   diagram.image.setAttribute('href', seen.toDataURL());
@@ -214,15 +220,15 @@ export function updateDiagram(result) {
     const scale = unbounded && l < L ? Math.max(...a, 1e-9) : 1;
     scales.push(scale);
     diagram.neurons[l - 1].forEach((n, i) => {
-      n.lastChild.setAttribute('fill', grey(a[i] / scale));
+      setIfChanged(n.lastChild, 'fill', grey(a[i] / scale));
       n.dataset.activation = String(a[i]);
       const what = l === L ? `output ${state.classNames[i]}` : `layer ${l} neuron ${i}`;
-      n.setAttribute('aria-label', `${what}: activation ${a[i].toFixed(2)}`);
+      setIfChanged(n, 'aria-label', `${what}: activation ${a[i].toFixed(2)}`);
     });
   }
   for (const link of diagram.links) {
     const a = clamp01(layerActivations(result, link.layer - 1)[link.from] / scales[link.layer - 1]);
-    link.line.setAttribute('stroke-opacity', (0.05 + 0.8 * link.s * (0.12 + 0.88 * a)).toFixed(3));
+    setIfChanged(link.line, 'stroke-opacity', (0.05 + 0.8 * link.s * (0.12 + 0.88 * a)).toFixed(3));
   }
   const out = result.output;
   diagram.values.forEach((t, i) => { t.textContent = out[i].toFixed(2); });

@@ -84,6 +84,7 @@ async function sendDrawing() {
   const sent = performance.now();
   dirtySince = null;
   inFlight = true;
+  state.answerDue = true;
   smallCtx.clearRect(0, 0, PAD_GRID, PAD_GRID);
   smallCtx.drawImage(pad, 0, 0, PAD_GRID, PAD_GRID);
   const rgba = smallCtx.getImageData(0, 0, PAD_GRID, PAD_GRID).data;
@@ -103,9 +104,11 @@ async function sendDrawing() {
       stats.latencies.push(painted - t0);
       stats.phases.push({ waited: sent - t0, encoded: t1 - sent, fetched: t2 - t1, rendered: t3 - t2,
         frame: frame - t3, painted: painted - frame });
+      if (!inFlight && dirtySince === null) state.answerDue = false;
     });
   } catch (error) {
     failed(error);
+    state.answerDue = false;
   } finally {
     inFlight = false;
   }

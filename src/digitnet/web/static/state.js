@@ -2,8 +2,9 @@
 // and the page's settings kept in its URL (the hash), so a reload or a shared link restores them.
 
 // Read by the browser tests and bench_live: stroke-to-screen latencies (ms) and each one's phases
-// (draw.js), request counts.
-export const stats = { latencies: [], phases: [], fetchMs: [], renderMs: [], canvasRequests: 0, errors: [], curve: [] };
+// (draw.js), request counts, when the training's news was drawn and how long that took (train.js).
+export const stats = { latencies: [], phases: [], fetchMs: [], renderMs: [], canvasRequests: 0, news: [], errors: [],
+  curve: [] };
 window.digitnet = stats;
 
 // The URL's hash holds `net=original` or `net=run-N` (the network this tab draws with) and
@@ -22,6 +23,7 @@ export const fromUrl = readHash();
 let selected = null;
 export const state = {
   ready: false,
+  answerDue: false, // a drawing is on its way to the server or back: its answer has the next frames first
   modelVersion: 0,
   run: null, // the training run followed
   network: null, // the run whose network this tab draws with (null: the server's own), from /api/status

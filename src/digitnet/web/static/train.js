@@ -1,5 +1,5 @@
 // 5. Training: start a run, follow it live (Server-Sent Events), pause, stop, use or save it.
-import { api, failed, toast } from './api.js';
+import { api, decode, failed, toast } from './api.js';
 import { state, stats } from './state.js';
 import { applyStatus, refreshStatus } from './status.js';
 import { $, fieldError, fmt, html, paint, pct } from './view.js';
@@ -93,18 +93,25 @@ let source = null;
 // of mini-batches and weight picture since its last look, and a fast training makes hundreds a
 // second. The page takes them all in as they come and draws at most once an animation frame (the
 // curves, the history, the latest weight pictures only), so the frames stay free for the drawing pad.
-const later = { curves: false, history: false, weights: null };
+// While a drawing waits for its answer the news waits too (drawing them takes several ms of the
+// frame the answer needs), up to NEWS_WAIT_MS: someone drawing on and on still sees the curves move.
+const NEWS_WAIT_MS = 250; // 4 times a second at least
+const later = { curves: false, history: false, weights: null, since: null };
 let frame = 0;
 function soon() {
+  if (later.since === null) later.since = performance.now();
   if (!frame) frame = requestAnimationFrame(drawNews);
 }
-function drawNews() {
+function drawNews(now) {
   frame = 0;
+  if (state.answerDue && now - later.since < NEWS_WAIT_MS) { frame = requestAnimationFrame(drawNews); return; }
+  const t0 = performance.now();
   const { curves, history, weights } = later;
-  Object.assign(later, { curves: false, history: false, weights: null });
+  Object.assign(later, { curves: false, history: false, weights: null, since: null });
   if (weights !== null) renderWeights(JSON.parse(weights));
   if (history) renderHistory();
   if (curves) drawCurves();
+  stats.news.push({ at: t0, ms: performance.now() - t0 });
 }
 /** Whether the page is following a run's events now. */
 export const following = () => source !== null;
@@ -174,11 +181,7 @@ function renderWeights(images) {
   while (box.children.length < count) {
     html('canvas', { width: 28, height: 28, class: 'weight-tile', title: `neuron ${box.children.length}` }, null, box);
   }
-  images.data.forEach((b64, n) => {
-    const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-    const values = Array.from(new Int8Array(bytes.buffer), (v) => v / 127);
-    paint(box.children[n], values, 28, true);
-  });
+  images.data.forEach((b64, n) => paint(box.children[n], decode(b64, true), 28, true));
 }
 
 // The curves are drawn by live.js (axes that follow the numbers, a log scale): now (a new size, the
