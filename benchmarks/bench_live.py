@@ -15,11 +15,14 @@
    but the watching), over (a)'s epoch.
 2. The cost surface: seconds for the page's 25x25 slice on 1,000 test images (lesson's network).
 3. Stroke-to-screen latency while a training runs: headless Chromium (Playwright) draws strokes on
-   the page served on 127.0.0.1 while the server trains a network on all 60,000 digits; the page
-   measures from each pointer event to the frame that shows the answer (window.digitnet.latencies).
+   the page served on 127.0.0.1 while the server trains a network on all 60,000 digits, and, in
+   alternate blocks of strokes, while none does; the page measures from each pointer event to the
+   end of the frame that shows the answer, its pixels painted (window.digitnet.latencies), and the
+   phases in between (window.digitnet.phases).
 
     python benchmarks/bench_live.py                  # writes benchmarks/results/live_feed.json
     python benchmarks/bench_live.py --rounds 5 --strokes 10 --json -
+    python benchmarks/bench_live.py --only latency   # the latency only, printed (not written)
 """
 
 from __future__ import annotations
@@ -167,11 +170,14 @@ def surface_seconds() -> dict[str, Any]:
     return out
 
 
-def latency_while_training(strokes: int) -> dict[str, Any]:
-    """Median stroke-to-screen latency (ms) in Chromium while the server trains on all 60,000 digits.
+def latency_while_training(strokes: int, block: int = 5) -> dict[str, Any]:
+    """Median stroke-to-screen latency (ms) in Chromium while the server trains on all 60,000 digits,
+    and with no training, in alternating blocks of ``block`` strokes (so the machine's load falls on both).
 
-    Every stroke counted is drawn while the run trains: a run that has finished is started again
-    before the next stroke, and a stroke during which it finished is drawn again."""
+    Every stroke counted as "while training" is drawn while the run trains: a run that has finished is
+    started again before the next stroke, and a stroke during which it finished is drawn again. The
+    page measures each answer from the oldest pointer event it answers to the end of the frame that
+    shows it, and the phases in between (draw.js: waited, encoded, fetched, rendered, frame, painted)."""
     from playwright.sync_api import sync_playwright
 
     from digitnet import Network
@@ -184,6 +190,8 @@ def latency_while_training(strokes: int) -> dict[str, Any]:
     app = create_app(Network(seed=0), source="benchmark", output_dir=tempfile.mkdtemp(prefix="digitnet-bench-"),
                      data=lambda: (X, y, X_test, y_test), train_default=False, use_cache=False)
     load_before = os.getloadavg()[0]
+    answers: dict[str, list[dict[str, float]]] = {"training": [], "idle": []}
+    restarts, dropped = 0, 0
     with BackgroundServer(app) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -191,19 +199,21 @@ def latency_while_training(strokes: int) -> dict[str, Any]:
         page.wait_for_function("() => document.querySelector('#net .neuron') !== null")
         page.wait_for_function("() => document.querySelector('#guess').textContent === '–'")
         page.locator("#t-epochs").fill("100")  # all 60,000 digits, mini-batches of 10, the most epochs a run has
-        restarts, dropped = 0, 0
-        lat: list[float] = []
-        fetch_ms: list[float] = []
-        start_training(page)
-        time.sleep(1.0)
-        page.locator("#pad").scroll_into_view_if_needed()
-        box = page.locator("#pad").bounding_box()
-        assert box is not None
         i = 0
-        while i < strokes:
-            if running(page) != "running":  # the lesson's network trains 100 epochs in seconds
+        while i < 2 * strokes:
+            training = (i // block) % 2 == 0
+            now = running(page)
+            if training and now != "running":
+                restarts += now == "finished"  # the lesson's network trains 100 epochs in seconds
                 start_training(page)
-                restarts += 1
+                time.sleep(0.5)
+            elif not training and now in ("loading", "running", "paused"):
+                page.evaluate("fetch('/api/train/stop', {method: 'POST'})")
+                page.wait_for_function("() => window.digitnetState.run && !['loading', 'running', 'paused', "
+                                       "'stopping'].includes(window.digitnetState.run.state)")
+            page.locator("#pad").scroll_into_view_if_needed()  # the form's button may have scrolled it away
+            box = page.locator("#pad").bounding_box()
+            assert box is not None
             seen = page.evaluate("window.digitnet.latencies.length")
             fx = 0.3 + 0.4 * (i % 5) / 4
             page.mouse.move(box["x"] + fx * box["width"], box["y"] + 0.2 * box["height"])
@@ -212,22 +222,35 @@ def latency_while_training(strokes: int) -> dict[str, Any]:
             page.mouse.up()
             page.wait_for_timeout(150)
             page.wait_for_function("() => window.digitnet.latencies.length === window.digitnet.canvasRequests")
-            if running(page) == "running":  # the stroke's answers all came while it trained
-                lat += page.evaluate(f"window.digitnet.latencies.slice({seen})")
-                fetch_ms += page.evaluate(f"window.digitnet.fetchMs.slice({seen})")
+            if not training or running(page) == "running":  # training: all the stroke's answers came while it trained
+                answers["training" if training else "idle"] += page.evaluate(
+                    f"window.digitnet.phases.slice({seen}).map((p, k) => "
+                    f"({{...p, latency: window.digitnet.latencies[{seen} + k]}}))")
                 i += 1
             else:
                 dropped += 1
             page.locator("#clear").click()
-        state = running(page)
+        news = page.evaluate("window.digitnet.news.map((n) => n.ms)")
         page.evaluate("fetch('/api/train/stop', {method: 'POST'})")
         browser.close()
     app.state.trainer.shutdown()
+    out = {name: summary(rows) for name, rows in answers.items()}
+    out["training"].update({"training_restarts": restarts,
+                            "strokes_dropped": dropped,  # ended after the run did: drawn again
+                            "news_drawn_median_ms": round(float(np.median(news)), 1) if news else None,
+                            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]})
+    return out
+
+
+def summary(rows: list[dict[str, float]]) -> dict[str, Any]:
+    """Medians of the answers' latency and of their phases; the latency to the start of the frame that
+    shows an answer too (where this benchmark stopped the clock before 2026-12-02)."""
+    lat = [r["latency"] for r in rows]
+    phases = ("waited", "encoded", "fetched", "rendered", "frame", "painted")
     return {"median_ms": round(float(np.median(lat)), 1), "p90_ms": round(float(np.percentile(lat, 90)), 1),
-            "answers": len(lat), "request_median_ms": round(float(np.median(fetch_ms)), 1),
-            "training_state_at_end": state, "training_restarts": restarts,
-            "strokes_dropped": dropped,  # ended after the run did: drawn again
-            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+            "answers": len(rows),
+            "to_frame_start_median_ms": round(float(np.median([r["latency"] - r["painted"] for r in rows])), 1),
+            "phases_median_ms": {k: round(float(np.median([r[k] for r in rows])), 1) for k in phases}}
 
 
 def start_training(page: Any) -> None:
@@ -252,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     machine = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
                           f"{platform.platform()}", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     if args.only == "latency":  # not written to the results file, which holds all the parts
-        print(json.dumps({**machine, "latency_while_training": latency_while_training(args.strokes)}, indent=1))
+        latency = latency_while_training(args.strokes)
+        print(json.dumps({**machine, "latency_while_training": latency["training"], "latency_idle": latency["idle"]},
+                         indent=1))
         return 0
     result: dict[str, Any] = {**machine, "feed": feed_cost(args.rounds), "surface_s": surface_seconds()}
     feed = result["feed"]
@@ -266,11 +291,13 @@ def main(argv: list[str] | None = None) -> int:
         # In a fresh process, as `digitnet serve` is: not in this one, which holds the feed's ~100 runs.
         measured = subprocess.run([sys.executable, __file__, "--only", "latency", "--strokes", str(args.strokes)],
                                   capture_output=True, text=True, check=True)
-        result["latency_while_training"] = json.loads(measured.stdout)["latency_while_training"]
-        latency = result["latency_while_training"]
+        for part in ("latency_while_training", "latency_idle"):
+            result[part] = json.loads(measured.stdout)[part]
+        latency, idle = result["latency_while_training"], result["latency_idle"]
         print(f"stroke-to-screen while training: median {latency['median_ms']} ms, p90 {latency['p90_ms']} ms, "
-              f"{latency['answers']} answers; training {latency['training_state_at_end']} at the end "
-              f"({latency['training_restarts']} restarts); load {latency['load_average_1min']}")
+              f"{latency['answers']} answers ({latency['training_restarts']} restarts), phases "
+              f"{latency['phases_median_ms']}; with no training: median {idle['median_ms']} ms; "
+              f"load {latency['load_average_1min']}")
     text = json.dumps(result, indent=1)
     if args.json == "-":
         print(text)

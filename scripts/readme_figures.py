@@ -139,9 +139,24 @@ def live_feed(result: dict[str, Any]) -> Figures:
                  f"{surface['gradient']:.2f} s (gradient directions), {surface['path']:.2f} s (path directions)"])
     if "latency_while_training" in result:
         lat = result["latency_while_training"]
-        rows.append(["drawing while a training runs, stroke to screen",
+        painted = "phases_median_ms" in lat  # the clock stops when the answer's frame is painted (since 2026-12-02)
+        before = (f"; to the start of that frame, as measured before: median {lat['to_frame_start_median_ms']:.1f} ms"
+                  if painted else "")
+        rows.append([f"drawing while a training runs, stroke to screen{' (the frame painted)' if painted else ''}",
                      f"median {lat['median_ms']:.1f} ms, 90th percentile {lat['p90_ms']:.1f} ms "
-                     f"({lat['answers']} answers)"])
+                     f"({lat['answers']} answers){before}"])
+        if painted:
+            p = lat["phases_median_ms"]
+            rows.append(["where the time goes (medians of each phase)",
+                         f"waiting for the request before {p['waited']:.1f} ms, reading the pad {p['encoded']:.1f} ms, "
+                         f"the request (server, browser and test driver sharing the machine) {p['fetched']:.1f} ms, "
+                         f"showing the answer {p['rendered']:.1f} ms, waiting for the frame {p['frame']:.1f} ms, "
+                         f"its style, layout and paint {p['painted']:.1f} ms"])
+    if "latency_idle" in result:
+        idle = result["latency_idle"]
+        rows.append(["the same strokes with no training (in alternate blocks)",
+                     f"median {idle['median_ms']:.1f} ms, 90th percentile {idle['p90_ms']:.1f} ms "
+                     f"({idle['answers']} answers)"])
     load = feed.get("load_average_1min")
     return {"machine": machine(result), "date": date(result), "command": "python benchmarks/bench_live.py",
             "note": f"load average {load[0]:.1f} at the start, {load[-1]:.1f} at the end" if load else "",
@@ -196,11 +211,15 @@ def atlas(result: dict[str, Any]) -> Figures:
 def web_latency(result: dict[str, Any]) -> Figures:
     """The browser test's record: stroke-to-screen latency of the page on an idle server."""
     lat = result["web stroke-to-screen latency (ms)"]
-    rows = [["from a pointer move to the frame that shows the answer",
+    painted = "frame median" in lat  # the clock stops when the answer's frame is painted (since 2026-12-02)
+    rows = [[f"from a pointer move to the frame that shows the answer{', painted' if painted else ''}",
              f"median {lat['median']:.0f} ms, 90th percentile {lat['p90']:.0f} ms, worst {lat['max']:.0f} ms"],
             ["the request (server, browser and test driver sharing the machine)",
              f"median {lat['request median']:.1f} ms"],
             ["drawing the answer", f"median {lat['render median']:.1f} ms"]]
+    if painted:
+        rows.append(["waiting for the next frame, and its style, layout and paint",
+                     f"median {lat['frame median']:.1f} ms"])
     return {"machine": lat["machine"], "date": lat["date"],
             "command": "DIGITNET_FIGURES=benchmarks/results/web.json pytest tests/test_web_browser.py",
             "note": f"headless Chromium, {lat['updates']} updates; load average {lat['load_average']:.1f}"
