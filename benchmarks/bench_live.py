@@ -170,6 +170,33 @@ def surface_seconds() -> dict[str, Any]:
     return out
 
 
+class Handling:
+    """The app, timing each drawing (/api/canvas) in the server: from its arrival to its answer's last byte."""
+
+    def __init__(self, app: Any, during: dict[str, Any]) -> None:
+        self.app, self.during = app, during  # during["now"]: "training", "idle" or None (between strokes)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/canvas":
+            await self.app(scope, receive, send)
+            return
+        t0, label = time.perf_counter(), self.during["now"]
+        await self.app(scope, receive, send)
+        if label is not None:
+            self.during[label]["server_ms"].append(1000 * (time.perf_counter() - t0))
+
+
+def lock_waits(during: dict[str, Any], stop: threading.Event) -> None:
+    """Sleep a millisecond, again and again, and note how late each wake-up is: the wait for Python's
+    lock (which the training thread holds between the engine's calls) and for a core."""
+    while not stop.is_set():
+        label = during["now"]
+        t0 = time.perf_counter()
+        time.sleep(0.001)
+        if label is not None:
+            during[label]["late_ms"].append(1000 * (time.perf_counter() - t0) - 1)
+
+
 def latency_while_training(strokes: int, block: int = 5) -> dict[str, Any]:
     """Median stroke-to-screen latency (ms) in Chromium while the server trains on all 60,000 digits,
     and with no training, in alternating blocks of ``block`` strokes (so the machine's load falls on both).
@@ -177,7 +204,9 @@ def latency_while_training(strokes: int, block: int = 5) -> dict[str, Any]:
     Every stroke counted as "while training" is drawn while the run trains: a run that has finished is
     started again before the next stroke, and a stroke during which it finished is drawn again. The
     page measures each answer from the oldest pointer event it answers to the end of the frame that
-    shows it, and the phases in between (draw.js: waited, encoded, fetched, rendered, frame, painted)."""
+    shows it, and the phases in between (draw.js: waited, encoded, fetched, rendered, frame, painted).
+    The server's own time for each drawing is measured too, and how late a thread of the server's
+    process that sleeps a millisecond wakes (the Python lock held by the training, the cores taken)."""
     from playwright.sync_api import sync_playwright
 
     from digitnet import Network
@@ -191,8 +220,12 @@ def latency_while_training(strokes: int, block: int = 5) -> dict[str, Any]:
                      data=lambda: (X, y, X_test, y_test), train_default=False, use_cache=False)
     load_before = os.getloadavg()[0]
     answers: dict[str, list[dict[str, float]]] = {"training": [], "idle": []}
+    during: dict[str, Any] = {"now": None, "training": {"server_ms": [], "late_ms": []},
+                              "idle": {"server_ms": [], "late_ms": []}}
+    stop = threading.Event()
+    threading.Thread(target=lock_waits, args=(during, stop), daemon=True).start()
     restarts, dropped = 0, 0
-    with BackgroundServer(app) as server, sync_playwright() as p:
+    with BackgroundServer(Handling(app, during)) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(server.url)
@@ -216,12 +249,14 @@ def latency_while_training(strokes: int, block: int = 5) -> dict[str, Any]:
             assert box is not None
             seen = page.evaluate("window.digitnet.latencies.length")
             fx = 0.3 + 0.4 * (i % 5) / 4
+            during["now"] = "training" if training else "idle"
             page.mouse.move(box["x"] + fx * box["width"], box["y"] + 0.2 * box["height"])
             page.mouse.down()
             page.mouse.move(box["x"] + fx * box["width"], box["y"] + 0.8 * box["height"], steps=8)
             page.mouse.up()
             page.wait_for_timeout(150)
             page.wait_for_function("() => window.digitnet.latencies.length === window.digitnet.canvasRequests")
+            during["now"] = None
             if not training or running(page) == "running":  # training: all the stroke's answers came while it trained
                 answers["training" if training else "idle"] += page.evaluate(
                     f"window.digitnet.phases.slice({seen}).map((p, k) => "
@@ -233,8 +268,14 @@ def latency_while_training(strokes: int, block: int = 5) -> dict[str, Any]:
         news = page.evaluate("window.digitnet.news.map((n) => n.ms)")
         page.evaluate("fetch('/api/train/stop', {method: 'POST'})")
         browser.close()
+    stop.set()
     app.state.trainer.shutdown()
     out = {name: summary(rows) for name, rows in answers.items()}
+    for name in answers:  # (a stroke drawn again, its run having ended, counts here too)
+        out[name]["server_median_ms"] = round(float(np.median(during[name]["server_ms"])), 2)
+        late = during[name]["late_ms"]
+        out[name]["late_wake_ms"] = {"median": round(float(np.median(late)), 2),
+                                     "p99": round(float(np.percentile(late, 99)), 2), "wakes": len(late)}
     out["training"].update({"training_restarts": restarts,
                             "strokes_dropped": dropped,  # ended after the run did: drawn again
                             "news_drawn_median_ms": round(float(np.median(news)), 1) if news else None,

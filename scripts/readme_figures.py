@@ -157,6 +157,16 @@ def live_feed(result: dict[str, Any]) -> Figures:
         rows.append(["the same strokes with no training (in alternate blocks)",
                      f"median {idle['median_ms']:.1f} ms, 90th percentile {idle['p90_ms']:.1f} ms "
                      f"({idle['answers']} answers)"])
+    if "server_median_ms" in result.get("latency_idle", {}):
+        lat, idle = result["latency_while_training"], result["latency_idle"]
+        rows.append(["the server's own time for a drawing (its arrival to its answer's last byte)",
+                     f"median {lat['server_median_ms']:.1f} ms while training, {idle['server_median_ms']:.1f} ms "
+                     f"with no training"])
+        late, quiet = lat["late_wake_ms"], idle["late_wake_ms"]
+        rows.append(["how late a thread of the server that sleeps a millisecond wakes (Python's lock, which "
+                     "the training holds between the engine's calls, and a free core)",
+                     f"median {late['median']:.2f} ms, 99th percentile {late['p99']:.1f} ms while training; "
+                     f"{quiet['median']:.2f} ms and {quiet['p99']:.1f} ms with no training"])
     load = feed.get("load_average_1min")
     return {"machine": machine(result), "date": date(result), "command": "python benchmarks/bench_live.py",
             "note": f"load average {load[0]:.1f} at the start, {load[-1]:.1f} at the end" if load else "",
