@@ -276,6 +276,30 @@ def test_exp_of_the_kernels_is_accurate():
         assert np.isnan(special[0]) and special[1] == np.inf and special[2] == 0
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_every_version_of_the_ink_scan_finds_the_inked_pixels(dtype):
+    """The kernels list each example's inked pixels with the vector scan this CPU has (AVX-512, AVX2 or
+    SSE2, else plain C): each version this CPU can run must find exactly the pixels that are not 0,
+    -0.0 included (it adds 0), whatever the width (whole vectors and a rest) and wherever the ink is."""
+    from digitnet import _kernels
+
+    rng = np.random.default_rng(7)
+    bits = {1: np.uint8, 4: np.uint32, 8: np.uint64}[np.dtype(dtype).itemsize]
+    versions_run = 0
+    for n in [0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 784, 1000]:
+        for density in (0.0, 0.2, 1.0):
+            x = np.where(rng.random(n) < density, rng.integers(1, 256, n), 0).astype(dtype)
+            if n > 5 and dtype != np.uint8:
+                x[5] = -0.0
+            expected = np.flatnonzero(x.view(bits)).tolist()
+            for version in range(4):
+                got = _kernels.inked(x.tobytes(), x.itemsize, version)
+                if got is not None:
+                    versions_run += 1
+                    assert got == expected, f"version {version}, {n} pixels, density {density}"
+    assert versions_run >= 18 * 3 * 2  # at least a vector version and plain C everywhere
+
+
 # -- divergence, progress, selection ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])

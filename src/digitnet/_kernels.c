@@ -7,10 +7,13 @@ specification, and the tests compare the two), arranged for the hardware:
 - The images are read as stored: uint8 0-255 through a table lut[v] = dtype(v) / dtype(255) (the
   very numbers the NumPy path computes), or float32/float64 brightnesses converted pixel by pixel
   to the network's dtype. The data are never copied; example order[j] is read in place.
-- The input layer skips blank pixels: pixels are tested 8 at a time and only the groups with some
-  ink are worked on, in the forward pass (z = W x) and in the gradient (dC/dW = delta x^T).
-- Plain SGD steps only the first layer's rows of the groups inked in the mini-batch (the others'
-  gradient is 0).
+- The input layer skips blank pixels: each example's inked pixels (about 150 of MNIST's 784) are listed
+  by a vector scan (64 uint8 or 16 float32 pixels compared at once, the set bits of the mask read off),
+  and only their rows of W^T are worked on, in the forward pass (z = W x) and in the gradient
+  (dC/dW = delta x^T).
+- Plain SGD on one thread steps the first layer straight from each example's inked pixels and delta
+  (the gradient's rows of blank pixels are 0: their weights do not change), after the mini-batch's
+  forward and backward passes.
 - exp is written out (no call to the C library), so loops of sigmoids are vector code too.
 - Mini-batches of several shares (engine.PARALLEL_MIN_BATCH and more) run on threads: share t's
   examples sum into their own gradient, the shares are then added in a fixed order, so the bytes
@@ -20,7 +23,7 @@ specification, and the tests compare the two), arranged for the hardware:
 
 Memory layout. All layers' parameters sit in flat arrays (W, b, vW, vb), described by `lay`, one
 row (int64) per layer: K (neurons), KP (K padded to a multiple of 16), ROWS (inputs: the previous
-layer's KP, or for the first layer the image size rounded up to a multiple of 8), WO (offset of
+layer's KP, or for the first layer the image size rounded up to a multiple of GROUP = 8), WO (offset of
 the layer's weights in W) and AO (of its biases, activations and deltas in b and the scratch).
 The weights are held transposed, W^T (ROWS, KP), so that "add x_p times row p" is one contiguous
 vector operation (an inked pixel's 16 weights are one vector), and cut into blocks of 16 neurons:
@@ -52,7 +55,8 @@ REAL = float and once with REAL = double.
 #include <string.h>
 
 #define B 16      /* neurons per block: one 512-bit register of float32 */
-#define GROUP 8   /* input pixels tested together: one 64-bit word of uint8 */
+#define GROUP 8   /* the first layer's rows (inputs) are padded to a multiple of 8 */
+#define DIRECT_MAX 64  /* plain SGD on one thread steps the first layer from each example's ink, up to this batch */
 #define MAX_SHARES 64
 #define PREFETCH_AHEAD 3  /* examples */
 enum { K, KP, ROWS, WO, AO, LAY };  /* the columns of lay */
@@ -75,21 +79,101 @@ typedef struct {
     int64_t n_cols, N, item;
 } Images;
 
-/* Whether pixels 8g..8g+7 of example r are not all zero (their bits: -0.0 counts as ink, adding 0). */
-INLINE int has_ink(const Images *im, int64_t r, int64_t g) {
-    int64_t p = GROUP * g, n = im->n_cols - p < GROUP ? im->n_cols - p : GROUP;
-    const unsigned char *row = im->X + (r * im->n_cols + p) * im->item;
-    if (n == GROUP) {
-        uint64_t w = 0, word;
-        for (int64_t i = 0; i < im->item; i++) {
-            memcpy(&word, row + 8 * i, 8);
-            w |= word;
-        }
-        return w != 0;
+/* The inked pixels of one image: the indices p < n of the pixels whose bits are not all 0 (-0.0 counts as
+   ink: it adds 0), written to idx in increasing order; returns how many. Vector compares give one bit per
+   pixel, 64 uint8 (16 float32, 8 float64) at once, and the set bits are read off one by one, so a blank
+   pixel costs a fraction of an instruction. One version per instruction set, picked when the module
+   loads (scan_ink). */
+typedef int64_t (*Scan)(const unsigned char *row, int64_t n, int64_t item, int32_t *idx);
+
+INLINE int64_t emit_bits(uint64_t m, int64_t base, int32_t *restrict idx, int64_t c) {
+    for (; m; m &= m - 1) idx[c++] = (int32_t)(base + __builtin_ctzll(m));
+    return c;
+}
+
+static int64_t scan_plain(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+    int64_t c = 0;
+    for (int64_t p = 0; p < n; p++) {  /* no branch: a blank pixel is overwritten by the next */
+        uint64_t bits = 0;
+        if (item == 1) bits = row[p];
+        else if (item == 4) { uint32_t w; memcpy(&w, row + 4 * p, 4); bits = w; }
+        else memcpy(&bits, row + 8 * p, 8);
+        idx[c] = (int32_t)p;
+        c += bits != 0;
     }
-    for (int64_t i = 0; i < n * im->item; i++)
-        if (row[i]) return 1;
-    return 0;
+    return c;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(DIGITNET_NO_CLONES)
+#include <immintrin.h>
+#define SCAN_VERSIONS 1
+
+__attribute__((target("avx512f,avx512bw,bmi")))
+static int64_t scan_avx512(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+    int64_t c = 0, per = 64 / item;  /* pixels per 64 bytes */
+    for (int64_t p = 0; p < n; p += per) {
+        int64_t left = n - p < per ? n - p : per;
+        uint64_t m;
+        if (item == 1) {
+            __m512i v = _mm512_maskz_loadu_epi8(left == 64 ? ~0ULL : (1ULL << left) - 1, row + p);
+            m = _mm512_test_epi8_mask(v, v);
+        } else if (item == 4) {
+            __m512i v = _mm512_maskz_loadu_epi32((__mmask16)((1U << left) - 1), row + 4 * p);
+            m = _mm512_test_epi32_mask(v, v);
+        } else {
+            __m512i v = _mm512_maskz_loadu_epi64((__mmask8)((1U << left) - 1), row + 8 * p);
+            m = _mm512_test_epi64_mask(v, v);
+        }
+        c = emit_bits(m, p, idx, c);
+    }
+    return c;
+}
+
+__attribute__((target("avx2,bmi")))
+static int64_t scan_avx2(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+    int64_t c = 0, per = 32 / item, p = 0;
+    const __m256i zero = _mm256_setzero_si256();
+    for (; p + per <= n; p += per) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(row + p * item));
+        uint64_t m;
+        if (item == 1) m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) & 0xffffffffu;
+        else if (item == 4) m = ~_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, zero))) & 0xffu;
+        else m = ~_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, zero))) & 0xfu;
+        c = emit_bits(m, p, idx, c);
+    }
+    for (int64_t j = 0, t = scan_plain(row + p * item, n - p, item, idx + c); j < t; j++) idx[c++] += (int32_t)p;
+    return c;
+}
+
+static int64_t scan_sse2(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+    int64_t c = 0, p = 0;
+    if (item == 8) return scan_plain(row, n, item, idx);
+    int64_t per = 16 / item;
+    const __m128i zero = _mm_setzero_si128();
+    for (; p + per <= n; p += per) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(row + p * item));
+        uint64_t m = item == 1 ? ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) & 0xffffu
+                               : ~(unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, zero))) & 0xfu;
+        c = emit_bits(m, p, idx, c);
+    }
+    for (int64_t j = 0, t = scan_plain(row + p * item, n - p, item, idx + c); j < t; j++) idx[c++] += (int32_t)p;
+    return c;
+}
+#endif
+
+static Scan scan_ink = scan_plain;
+
+/* The scan versions this CPU can run, best first, into out (at most 4); returns how many. */
+static int scan_versions(Scan *out) {
+    int n = 0;
+#ifdef SCAN_VERSIONS
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi")) out[n++] = scan_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")) out[n++] = scan_avx2;
+    out[n++] = scan_sse2;
+#endif
+    out[n++] = scan_plain;
+    return n;
 }
 
 /* -- threads: a barrier that spins briefly, then yields ------------------------------------------- */
@@ -242,6 +326,7 @@ static PyObject *py_sgd(PyObject *self, PyObject *args) {
     Images im;
     int64_t L;
     double total = 0;
+    int64_t right = 0;
     int status = check_common(&bu, kind, n_cols, f64, &im, &L);
     if (status == 0) {
         const int64_t *lay = bu.lay.buf, *last = lay + (L - 1) * LAY;
@@ -262,15 +347,15 @@ static PyObject *py_sgd(PyObject *self, PyObject *args) {
         Py_BEGIN_ALLOW_THREADS
         if (f64)
             status = sgd_f64(&im, bu.Y.buf, bu.order.buf, start, stop, batch, bu.lut.buf, eta, mu, lam, hidden,
-                             cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total);
+                             cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total, &right);
         else
             status = sgd_f32(&im, bu.Y.buf, bu.order.buf, start, stop, batch, bu.lut.buf, eta, mu, lam, hidden,
-                             cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total);
+                             cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total, &right);
         Py_END_ALLOW_THREADS
         if (status) PyErr_NoMemory();
     }
     release(&bu);
-    return status ? NULL : PyFloat_FromDouble(total);
+    return status ? NULL : Py_BuildValue("(dL)", total, (long long)right);
 }
 
 static PyObject *py_forward(PyObject *self, PyObject *args) {
@@ -325,15 +410,48 @@ static PyObject *py_exp(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *py_inked(PyObject *self, PyObject *args) {
+    Py_buffer x = {0};
+    int item, version;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ii", &x, &item, &version)) return NULL;
+    Scan versions[4];
+    int n_versions = scan_versions(versions);
+    PyObject *result = NULL;
+    if ((item != 1 && item != 4 && item != 8) || x.len % item || version < 0) {
+        PyErr_SetString(PyExc_ValueError, "bad item size or version");
+    } else if (version >= n_versions) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else {
+        int64_t n = x.len / item;
+        int32_t *idx = malloc((n + 1) * sizeof(int32_t));
+        if (!idx) {
+            PyErr_NoMemory();
+        } else {
+            int64_t c = versions[version](x.buf, n, item, idx);
+            result = PyList_New(c);
+            for (int64_t j = 0; result && j < c; j++) PyList_SET_ITEM(result, j, PyLong_FromLong(idx[j]));
+            free(idx);
+        }
+    }
+    PyBuffer_Release(&x);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"sgd", py_sgd, METH_VARARGS,
      "sgd(X, kind, n_cols, Y, order, start, stop, batch_size, lut, eta, mu, lambda, hidden, cost, lay, W, b, vW, vb,"
-     " shares, threads, f64) -> summed cost: SGD on the mini-batches order[start:start + batch_size], ... up to"
+     " shares, threads, f64) -> (summed cost, right guesses): SGD on the mini-batches order[start:start + batch_size], ... up to"
      " order[:stop], updating W, b (and the velocities vW, vb) in place."},
     {"forward", py_forward, METH_VARARGS,
      "forward(X, kind, n_cols, lut, hidden, cost, lay, W, b, out, threads, f64): out = the output activations"
      " of every image of X."},
     {"exp", py_exp, METH_VARARGS, "exp(x, out, f64): out = e^x with the kernels' own exp (for testing it)."},
+    {"inked", py_inked, METH_VARARGS,
+     "inked(x, item, version) -> the indices of the pixels of x (items of 1, 4 or 8 bytes) whose bits are not all"
+     " 0, by scan version `version` (0: the one used; the later ones: the versions for older CPUs, the last"
+     " plain C), or None when this CPU has no such version (for testing them)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -342,6 +460,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels",
                                     methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__kernels(void) {
+    Scan best[4];
+    scan_versions(best);
+    scan_ink = best[0];
     PyObject *m = PyModule_Create(&module);
     if (m && (PyModule_AddIntConstant(m, "B", B) || PyModule_AddIntConstant(m, "GROUP", GROUP) ||
               PyModule_AddIntConstant(m, "MAX_SHARES", MAX_SHARES))) {
@@ -409,7 +530,7 @@ typedef struct {
     const Images *im;
     const REAL *lut;
     const int64_t *lay;
-    int64_t L, n_w, n_a, n_groups;
+    int64_t L, n_w, n_a, rows0;  /* rows0: the first layer's inputs (ROWS) */
     int hidden, cost;
     REAL *W, *b, *vW, *vb;
     const REAL *Y;
@@ -417,9 +538,13 @@ typedef struct {
     REAL eta, mu, lam;
 } FN(Net);
 
+/* A share's scratch. Its examples' inked pixels: example e's indices at idx + e * rows0, brightnesses at
+   xv + e * rows0, count n_ink[e], first-layer delta at D1 + e * KP (room for one example, or for a
+   whole mini-batch when the first layer is stepped from them: see sgd_serial). */
 typedef struct {
-    REAL *A, *D, *G, *Gb, *xv, *Wn;  /* Wn: the layers after the first untransposed, for the backward pass */
-    int64_t *grp;
+    REAL *A, *D, *G, *Gb, *xv, *Wn, *D1;  /* Wn: the layers after the first untransposed, for the backward pass */
+    int32_t *idx;
+    int64_t *n_ink;
 } FN(Scratch);
 
 INLINE REAL FN(pixel)(const Images *im, const REAL *lut, int64_t r, int64_t p) {
@@ -429,33 +554,19 @@ INLINE REAL FN(pixel)(const Images *im, const REAL *lut, int64_t r, int64_t p) {
     return (REAL)((const double *)im->X)[i];
 }
 
-/* The groups of 8 pixels of example r with some ink: their indices into grp, pixels into xv.
-   Returns how many there are. */
-INLINE int64_t FN(inked_groups)(const FN(Net) *net, int64_t r, int64_t *restrict grp, REAL *restrict xv) {
+/* The inked pixels of example r: their indices into idx, their brightnesses in REAL into xv (uint8
+   through the table, float converted); returns how many. */
+INLINE int64_t FN(inked_pixels)(const FN(Net) *net, int64_t r, int32_t *restrict idx, REAL *restrict xv) {
     const Images *im = net->im;
-    int64_t ng = 0;
-    for (int64_t g = 0; g < net->n_groups; g++) {  /* no branch: a blank group is overwritten by the next */
-        grp[ng] = g;
-        ng += has_ink(im, r, g);
-    }
-    for (int64_t j = 0; j < ng; j++) {
-        int64_t p = GROUP * grp[j];
-        REAL *x = xv + GROUP * j;
-        if (p + GROUP <= im->n_cols && im->kind == U8) {
-            /* 8 pixels at once: v / 255 in REAL is correctly rounded, the very number of lut[v] */
-            typedef unsigned char u8x8 __attribute__((vector_size(8)));
-            typedef REAL r8 __attribute__((vector_size(8 * sizeof(REAL))));
-            u8x8 v;
-            memcpy(&v, im->X + r * im->n_cols + p, 8);
-            r8 f = __builtin_convertvector(v, r8) / (REAL)255;
-            memcpy(x, &f, sizeof f);
-        } else if (p + GROUP <= im->n_cols) {
-            for (int q = 0; q < GROUP; q++) x[q] = FN(pixel)(im, net->lut, r, p + q);
-        } else {
-            for (int q = 0; q < GROUP; q++) x[q] = p + q < im->n_cols ? FN(pixel)(im, net->lut, r, p + q) : 0;
-        }
-    }
-    return ng;
+    const unsigned char *row = im->X + r * im->n_cols * im->item;
+    int64_t n = scan_ink(row, im->n_cols, im->item, idx);
+    if (im->kind == U8)
+        for (int64_t j = 0; j < n; j++) xv[j] = net->lut[row[idx[j]]];
+    else if (im->kind == F32)
+        for (int64_t j = 0; j < n; j++) xv[j] = (REAL)((const float *)row)[idx[j]];
+    else
+        for (int64_t j = 0; j < n; j++) xv[j] = (REAL)((const double *)row)[idx[j]];
+    return n;
 }
 
 /* A block of 16 neurons' values as one vector (GCC's vector extensions: one AVX-512 register of float,
@@ -482,19 +593,22 @@ INLINE void FN(matvec)(const REAL *restrict W, int64_t rows, int64_t width, cons
     }
 }
 
-/* z = W x for the input layer, from the ng inked groups only, two groups at a time (two sums) */
-INLINE void FN(matvec_inked)(const REAL *restrict W, int64_t rows, int64_t width, const int64_t *restrict grp,
-                             const REAL *restrict xv, int64_t ng, REAL *restrict out) {
+/* z = W x for the input layer, from the n inked pixels only: one row of 16 weights gathered per pixel,
+   four sums in flight */
+INLINE void FN(matvec_inked)(const REAL *restrict W, int64_t rows, int64_t width, const int32_t *restrict idx,
+                             const REAL *restrict xv, int64_t n, REAL *restrict out) {
     for (int64_t blk = 0; blk < width / B; blk++) {
         const REAL *base = W + blk * rows * B;
-        V acc = {0}, acc2 = {0};
+        V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
         int64_t j = 0;
-        for (; j + 1 < ng; j += 2) {
-            acc += FN(rows8)(base + grp[j] * GROUP * B, xv + GROUP * j);
-            acc2 += FN(rows8)(base + grp[j + 1] * GROUP * B, xv + GROUP * (j + 1));
+        for (; j + 3 < n; j += 4) {
+            a0 += xv[j] * CAT(base + (int64_t)idx[j] * B);
+            a1 += xv[j + 1] * CAT(base + (int64_t)idx[j + 1] * B);
+            a2 += xv[j + 2] * CAT(base + (int64_t)idx[j + 2] * B);
+            a3 += xv[j + 3] * CAT(base + (int64_t)idx[j + 3] * B);
         }
-        if (j < ng) acc += FN(rows8)(base + grp[j] * GROUP * B, xv + GROUP * j);
-        AT(out + blk * B) = acc + acc2;
+        for (; j < n; j++) a0 += xv[j] * CAT(base + (int64_t)idx[j] * B);
+        AT(out + blk * B) = (a0 + a1) + (a2 + a3);
     }
 }
 
@@ -511,12 +625,14 @@ INLINE void FN(outer)(REAL *restrict G, int64_t rows, int64_t width, const REAL 
     }
 }
 
-/* dC/dW^T += x delta^T for the input layer: the rows of the inked groups only */
-INLINE void FN(outer_inked)(REAL *restrict G, int64_t rows, int64_t width, const int64_t *restrict grp,
-                            const REAL *restrict xv, int64_t ng, const REAL *restrict D) {
+/* G += c x delta^T for the input layer, on the rows of the inked pixels only: with c = 1, the example's
+   dC_0/dW^T added to the gradient G; with G = W^T and c = -eta/m, its share of plain SGD's step */
+INLINE void FN(outer_inked)(REAL *restrict G, int64_t rows, int64_t width, const int32_t *restrict idx,
+                            const REAL *restrict xv, int64_t n, const REAL *restrict D, REAL c) {
     for (int64_t blk = 0; blk < width / B; blk++) {
-        V d = CAT(D + blk * B);
-        for (int64_t j = 0; j < ng; j++) FN(add_outer8)(G + (blk * rows + GROUP * grp[j]) * B, xv + GROUP * j, d);
+        V d = c * CAT(D + blk * B);
+        REAL *base = G + blk * rows * B;
+        for (int64_t j = 0; j < n; j++) AT(base + (int64_t)idx[j] * B) += xv[j] * d;
     }
 }
 
@@ -612,12 +728,15 @@ INLINE double FN(output_delta)(const REAL *restrict y, int cost, const REAL *res
     return c;
 }
 
-/* The forward pass of example r: A = every layer's activations, the output last. Returns the number of
-   inked input groups (listed in grp, their pixels in xv, for the backward pass). */
-INLINE int64_t FN(forward1)(const FN(Net) *net, int64_t r, FN(Scratch) *s) {
+/* The forward pass of example r: A = every layer's activations, the output last. Its inked pixels go to
+   slot `slot` of the scratch's lists (for the backward pass and the step). */
+INLINE void FN(forward1)(const FN(Net) *net, int64_t r, FN(Scratch) *s, int64_t slot) {
     const int64_t *lay = net->lay;
-    int64_t ng = FN(inked_groups)(net, r, s->grp, s->xv);
-    FN(matvec_inked)(net->W + lay[WO], lay[ROWS], lay[KP], s->grp, s->xv, ng, s->A + lay[AO]);
+    int32_t *idx = s->idx + slot * net->rows0;
+    REAL *xv = s->xv + slot * net->rows0;
+    int64_t n = FN(inked_pixels)(net, r, idx, xv);
+    s->n_ink[slot] = n;
+    FN(matvec_inked)(net->W + lay[WO], lay[ROWS], lay[KP], idx, xv, n, s->A + lay[AO]);
     FN(add_vec)(s->A + lay[AO], net->b + lay[AO], lay[KP]);
     for (int64_t l = 1; l < net->L; l++) {
         const int64_t *p = lay + (l - 1) * LAY, *c = lay + l * LAY;
@@ -627,11 +746,11 @@ INLINE int64_t FN(forward1)(const FN(Net) *net, int64_t r, FN(Scratch) *s) {
     }
     const int64_t *last = lay + (net->L - 1) * LAY;
     FN(output)(s->A + last[AO], last[K], last[KP], net->cost);
-    return ng;
 }
 
-/* Backpropagate the output delta (in D), adding dC_0/dW^T to G and dC_0/db to Gb. */
-INLINE void FN(backward1)(const FN(Net) *net, FN(Scratch) *s, int64_t ng) {
+/* Backpropagate the output delta (in D), adding dC_0/dW^T to G and dC_0/db to Gb; with `direct`, the first
+   layer's delta is kept in slot `slot` of D1 instead of its dC_0/dW^T being added (see sgd_serial). */
+INLINE void FN(backward1)(const FN(Net) *net, FN(Scratch) *s, int64_t slot, int direct) {
     const int64_t *lay = net->lay;
     for (int64_t l = net->L - 1; l > 0; l--) {
         const int64_t *p = lay + (l - 1) * LAY, *c = lay + l * LAY;
@@ -640,8 +759,20 @@ INLINE void FN(backward1)(const FN(Net) *net, FN(Scratch) *s, int64_t ng) {
         FN(back_matvec)(s->Wn + c[WO] - lay[LAY + WO], c[ROWS], c[KP], s->D + c[AO], s->D + p[AO]);
         FN(sigma_prime_times)(s->D + p[AO], s->A + p[AO], p[K], p[KP], net->hidden);
     }
-    FN(outer_inked)(s->G + lay[WO], lay[ROWS], lay[KP], s->grp, s->xv, ng, s->D + lay[AO]);
+    if (direct)
+        memcpy(s->D1 + slot * lay[KP], s->D + lay[AO], lay[KP] * sizeof(REAL));
+    else
+        FN(outer_inked)(s->G + lay[WO], lay[ROWS], lay[KP], s->idx + slot * net->rows0, s->xv + slot * net->rows0,
+                        s->n_ink[slot], s->D + lay[AO], 1);
     FN(add_vec)(s->Gb + lay[AO], s->D + lay[AO], lay[KP]);
+}
+
+/* The index of the largest of a[0:k], the first of equals (np.argmax's guess; a NaN counts as the largest) */
+INLINE int64_t FN(argmax)(const REAL *a, int64_t k) {
+    int64_t best = 0;
+    for (int64_t i = 1; i < k; i++)
+        if (a[i] > a[best] || (a[i] != a[i] && a[best] == a[best])) best = i;
+    return best;
 }
 
 INLINE void FN(prefetch_example)(const FN(Net) *net, int64_t r) {
@@ -651,28 +782,25 @@ INLINE void FN(prefetch_example)(const FN(Net) *net, int64_t r) {
     __builtin_prefetch(net->Y + r * net->lay[(net->L - 1) * LAY + K]);
 }
 
-/* Forward and backward for the examples order[lo:hi], their gradients summed into s->G, s->Gb.
-   With mark, also lists in touched[*n_touched...] the input groups that have ink in some example
-   (the rows of W^T that plain SGD's step changes). Returns the sum of the examples' costs C_0. */
-INLINE double FN(examples)(const FN(Net) *net, FN(Scratch) *s, int64_t lo, int64_t hi, int64_t stop,
-                           unsigned char *mark, int64_t *touched, int64_t *n_touched) {
+/* Forward and backward for the examples order[lo:hi], their gradients summed into s->G, s->Gb (with
+   `direct`, example j's inked pixels and first-layer delta kept in slot j - lo). Returns the sum of the
+   examples' costs C_0, and adds to *right how many were guessed right (the most activated output is the
+   target's largest: the label), in the forward pass of their own step. */
+INLINE double FN(examples)(const FN(Net) *net, FN(Scratch) *s, int64_t lo, int64_t hi, int64_t stop, int direct,
+                           int64_t *right) {
     const int64_t *last = net->lay + (net->L - 1) * LAY;
     double total = 0;
+    int64_t good = 0;
     for (int64_t j = lo; j < hi; j++) {
         if (j + PREFETCH_AHEAD < stop) FN(prefetch_example)(net, net->order[j + PREFETCH_AHEAD]);
-        int64_t r = net->order[j];
-        int64_t ng = FN(forward1)(net, r, s);
-        total += FN(output_delta)(net->Y + r * last[K], net->cost, s->A + last[AO], s->D + last[AO], last[K],
-                                  last[KP]);
-        FN(backward1)(net, s, ng);
-        if (mark)
-            for (int64_t i = 0; i < ng; i++) {  /* no branch: a group already listed is overwritten */
-                int64_t g = s->grp[i];
-                touched[*n_touched] = g;
-                *n_touched += !mark[g];
-                mark[g] = 1;
-            }
+        int64_t r = net->order[j], slot = direct ? j - lo : 0;
+        const REAL *y = net->Y + r * last[K];
+        FN(forward1)(net, r, s, slot);
+        good += FN(argmax)(s->A + last[AO], last[K]) == FN(argmax)(y, last[K]);
+        total += FN(output_delta)(y, net->cost, s->A + last[AO], s->D + last[AO], last[K], last[KP]);
+        FN(backward1)(net, s, slot, direct);
     }
+    *right += good;
     return total;
 }
 
@@ -701,30 +829,33 @@ INLINE void FN(step)(REAL *restrict W, REAL *restrict vW, REAL *restrict G, int6
     }
 }
 
-/* The scratch of `shares` shares in one arena (NULL base: just measure). */
-static void FN(place)(Arena *a, const FN(Net) *net, FN(Scratch) *s, int shares, int gradients) {
+/* The scratch of `shares` shares in one arena, room for the inked pixels of `slots` examples each (NULL
+   base: just measure). */
+static void FN(place)(Arena *a, const FN(Net) *net, FN(Scratch) *s, int shares, int gradients, int64_t slots) {
     for (int t = 0; t < shares; t++) {
         s[t].A = arena_take(a, net->n_a * sizeof(REAL), 1536);
-        s[t].xv = arena_take(a, net->n_groups * GROUP * sizeof(REAL), 768);
-        s[t].grp = arena_take(a, net->n_groups * 8, 3840);
+        s[t].xv = arena_take(a, slots * net->rows0 * sizeof(REAL), 768);
+        s[t].idx = arena_take(a, slots * net->rows0 * sizeof(int32_t), 3840);
+        s[t].n_ink = arena_take(a, slots * sizeof(int64_t), 256);
         if (gradients) {
             s[t].Wn = arena_take(a, (net->n_w - (net->L > 1 ? net->lay[LAY + WO] : net->n_w)) * sizeof(REAL), 1024);
             s[t].D = arena_take(a, net->n_a * sizeof(REAL), 2560);
             s[t].Gb = arena_take(a, net->n_a * sizeof(REAL), 3328);
             s[t].G = arena_take(a, net->n_w * sizeof(REAL), 2048);
+            s[t].D1 = arena_take(a, slots * net->lay[KP] * sizeof(REAL), 2816);
         }
     }
 }
 
-static char *FN(scratch)(const FN(Net) *net, FN(Scratch) *s, int shares, int gradients, size_t extra) {
+static char *FN(scratch)(const FN(Net) *net, FN(Scratch) *s, int shares, int gradients, int64_t slots) {
     Arena a = {NULL, 0};
-    FN(place)(&a, net, s, shares, gradients);
-    size_t bytes = a.used + extra;
+    FN(place)(&a, net, s, shares, gradients, slots);
+    size_t bytes = a.used;
     void *base = NULL;
     if (posix_memalign(&base, 4096, bytes + 64)) return NULL;
     memset(base, 0, bytes + 64);
     a = (Arena){base, 0};
-    FN(place)(&a, net, s, shares, gradients);
+    FN(place)(&a, net, s, shares, gradients, slots);
     return base;
 }
 
@@ -734,34 +865,34 @@ static void FN(init_net)(FN(Net) *net, const Images *im, const REAL *lut, int hi
     *net = (FN(Net)){.im = im, .lut = lut, .lay = lay, .L = L, .hidden = hidden, .cost = cost, .W = W, .b = b};
     net->n_w = last[WO] + last[ROWS] * last[KP];
     net->n_a = last[AO] + last[KP];
-    net->n_groups = lay[ROWS] / GROUP;
+    net->rows0 = lay[ROWS];
 }
 
 /* -- SGD on one thread: mini-batches below engine.PARALLEL_MIN_BATCH ------------------------------------ */
 
+/* Plain SGD (no momentum, no weight decay) on mini-batches of at most DIRECT_MAX steps the first layer
+   straight from each example's inked pixels and delta, W^T += (-eta/m) x delta^T, after the mini-batch's
+   forward and backward passes (which all read the weights before the step): no gradient to sum, zero
+   and step, and only the rows of inked pixels are touched. */
 KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t start, int64_t stop, int64_t batch,
-                                  unsigned char *mark, int64_t *touched, double *total) {
+                                  double *total, int64_t *right) {
     const int64_t *lay = net->lay;
-    int plain = net->mu == 0 && net->lam == 0;
+    int direct = net->mu == 0 && net->lam == 0 && batch <= DIRECT_MAX;
     FN(transpose)(net->W, lay, net->L, s->Wn);
     for (int64_t s0 = start; s0 < stop; s0 += batch) {
-        int64_t e = s0 + batch < stop ? s0 + batch : stop, n_touched = 0;
+        int64_t e = s0 + batch < stop ? s0 + batch : stop;
         REAL m = (REAL)(e - s0);
-        *total += FN(examples)(net, s, s0, e, stop, plain ? mark : NULL, touched, &n_touched);
+        *total += FN(examples)(net, s, s0, e, stop, direct, right);
+        if (direct)
+            for (int64_t i = 0; i < e - s0; i++)
+                FN(outer_inked)(net->W + lay[WO], lay[ROWS], lay[KP], s->idx + i * net->rows0, s->xv + i * net->rows0,
+                                s->n_ink[i], s->D1 + i * lay[KP], -net->eta / m);
         for (int64_t l = 0; l < net->L; l++) {
             const int64_t *c = lay + l * LAY;
-            if (l == 0 && plain) {  /* the rows of blank groups have gradient 0: W -= eta 0 changes nothing */
-                for (int64_t blk = 0; blk < c[KP] / B; blk++)
-                    for (int64_t j = 0; j < n_touched; j++) {
-                        int64_t o = c[WO] + (blk * c[ROWS] + GROUP * touched[j]) * B;
-                        FN(step)(net->W, net->vW, s->G, o, o + GROUP * B, m, net->eta, 0, 0);
-                    }
-            } else {
+            if (l > 0 || !direct)
                 FN(step)(net->W, net->vW, s->G, c[WO], c[WO] + c[ROWS] * c[KP], m, net->eta, net->mu, net->lam);
-            }
             FN(step)(net->b, net->vb, s->Gb, c[AO], c[AO] + c[KP], m, net->eta, net->mu, 0);  /* b not decayed */
         }
-        for (int64_t j = 0; j < n_touched; j++) mark[touched[j]] = 0;
         FN(transpose)(net->W, lay, net->L, s->Wn);
     }
 }
@@ -774,6 +905,7 @@ typedef struct {
     int shares;
     int64_t start, stop, batch;
     double *costs;
+    int64_t *rights;
     Barrier bar;
 } FN(Job);
 
@@ -796,8 +928,8 @@ KERNEL static void FN(sgd_thread)(void *arg, int t, int threads) {
         int64_t e = s0 + job->batch < job->stop ? s0 + job->batch : job->stop, m = e - s0;
         for (int sh = t; sh < S; sh += threads) {
             FN(transpose)(net->W, net->lay, net->L, job->s[sh].Wn);
-            job->costs[sh] += FN(examples)(net, &job->s[sh], s0 + sh * m / S, s0 + (sh + 1) * m / S, job->stop,
-                                           NULL, NULL, NULL);
+            job->costs[sh] += FN(examples)(net, &job->s[sh], s0 + sh * m / S, s0 + (sh + 1) * m / S, job->stop, 0,
+                                           &job->rights[sh]);
         }
         barrier_wait(&job->bar);
         for (int sh = t; sh < S; sh += threads) {  /* share sh's slice of the weights, whole blocks */
@@ -816,7 +948,8 @@ KERNEL static void FN(sgd_thread)(void *arg, int t, int threads) {
 
 static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_t start, int64_t stop, int64_t batch,
                    const REAL *lut, double eta, double mu, double lam, int hidden, int cost, const int64_t *lay,
-                   int64_t L, REAL *W, REAL *b, REAL *vW, REAL *vb, int shares, int threads, double *total) {
+                   int64_t L, REAL *W, REAL *b, REAL *vW, REAL *vb, int shares, int threads, double *total,
+                   int64_t *right) {
     FN(Net) net;
     FN(init_net)(&net, im, lut, hidden, cost, lay, L, W, b);
     net.vW = vW;
@@ -828,21 +961,20 @@ static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_
     net.lam = (REAL)lam;
     FN(Scratch) s[MAX_SHARES];
     double costs[MAX_SHARES] = {0};
-    size_t extra = shares == 1 ? (size_t)net.n_groups * 9 + 8 : 0;  /* touched (one spare: see examples), mark */
-    char *base = FN(scratch)(&net, s, shares, 1, extra);
+    int64_t rights[MAX_SHARES] = {0};
+    int64_t slots = shares == 1 && mu == 0 && lam == 0 && batch <= DIRECT_MAX ? batch : 1;
+    char *base = FN(scratch)(&net, s, shares, 1, slots);
     if (!base) return -1;
     if (shares == 1) {
-        Arena a = {NULL, 0};
-        FN(Scratch) sizes;
-        FN(place)(&a, &net, &sizes, 1, 1);  /* where the scratch ends: mark and touched follow */
-        int64_t *touched = (int64_t *)(base + (a.used + 7) / 8 * 8);
-        unsigned char *mark = (unsigned char *)(touched + net.n_groups + 1);
-        FN(sgd_serial)(&net, s, start, stop, batch, mark, touched, &costs[0]);
+        FN(sgd_serial)(&net, s, start, stop, batch, &costs[0], &rights[0]);
     } else {
-        FN(Job) job = {&net, s, shares, start, stop, batch, costs, {0, 0, 0}};
+        FN(Job) job = {&net, s, shares, start, stop, batch, costs, rights, {0, 0, 0}};
         run_threads(FN(sgd_thread), &job, threads < shares ? threads : shares, &job.bar);
     }
-    for (int t = 0; t < shares; t++) *total += costs[t];
+    for (int t = 0; t < shares; t++) {
+        *total += costs[t];
+        *right += rights[t];
+    }
     free(base);
     return 0;
 }
@@ -865,7 +997,7 @@ KERNEL static void FN(forward_thread)(void *arg, int t, int threads) {
             const char *row = (const char *)net->im->X + (i + PREFETCH_AHEAD) * net->im->n_cols * net->im->item;
             for (int64_t j = 0; j < net->im->n_cols * net->im->item; j += 64) __builtin_prefetch(row + j);
         }
-        FN(forward1)(net, i, &job->s[t]);
+        FN(forward1)(net, i, &job->s[t], 0);
         memcpy(job->out + i * k, job->s[t].A + last[AO], k * sizeof(REAL));
     }
 }
@@ -876,7 +1008,7 @@ static int FN(forward)(const Images *im, const REAL *lut, int hidden, int cost, 
     FN(init_net)(&net, im, lut, hidden, cost, lay, L, W, b);
     FN(Scratch) s[MAX_SHARES];
     if (threads > MAX_SHARES) threads = MAX_SHARES;
-    char *base = FN(scratch)(&net, s, threads, 0, 0);
+    char *base = FN(scratch)(&net, s, threads, 0, 1);
     if (!base) return -1;
     FN(Predict) job = {&net, s, out};
     run_threads(FN(forward_thread), &job, threads, NULL);

@@ -300,9 +300,10 @@ def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, c
     n_threads, f64 = threads(), int(net.dtype == np.float64)
 
     def chunk(start: int, stop: int) -> float:
-        return float(k.sgd(X, kind, X.shape[1], Y, order, start, stop, batch_size, lut, float(opt.learning_rate),
-                           float(opt.momentum), float(opt.weight_decay), hidden, cost, packed.lay, packed.W,
-                           packed.b, packed.vW, packed.vb, shares, n_threads, f64))
+        summed, _ = k.sgd(X, kind, X.shape[1], Y, order, start, stop, batch_size, lut, float(opt.learning_rate),
+                          float(opt.momentum), float(opt.weight_decay), hidden, cost, packed.lay, packed.W,
+                          packed.b, packed.vW, packed.vb, shares, n_threads, f64)
+        return float(summed)
 
     n = len(order)
     total = 0.0
