@@ -14,7 +14,7 @@ specification, and the tests compare the two), arranged for the hardware:
 - Plain SGD on one thread steps the first layer straight from each example's inked pixels and delta
   (the gradient's rows of blank pixels are 0: their weights do not change), after the mini-batch's
   forward and backward passes.
-- exp is written out (no call to the C library), so loops of sigmoids are vector code too.
+- exp is written out for vectors (no call to the C library): a block of 16 sigmoids is vector code too.
 - Mini-batches of several shares (engine.PARALLEL_MIN_BATCH and more) run on threads: share t's
   examples sum into their own gradient, the shares are then added in a fixed order, so the bytes
   do not depend on the number of threads.
@@ -108,9 +108,12 @@ static int64_t scan_plain(const unsigned char *row, int64_t n, int64_t item, int
 #include <immintrin.h>
 #define SCAN_VERSIONS 1
 
-__attribute__((target("avx512f,avx512bw,bmi")))
+/* AVX-512: the indices of a vector's inked lanes packed to the front of a register (vpcompressd) and
+   stored whole, 16 at a time: no branch per pixel (idx has room for 16 more, see INK_SLACK). */
+__attribute__((target("avx512f,avx512bw,popcnt")))
 static int64_t scan_avx512(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
     int64_t c = 0, per = 64 / item;  /* pixels per 64 bytes */
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (int64_t p = 0; p < n; p += per) {
         int64_t left = n - p < per ? n - p : per;
         uint64_t m;
@@ -124,22 +127,42 @@ static int64_t scan_avx512(const unsigned char *row, int64_t n, int64_t item, in
             __m512i v = _mm512_maskz_loadu_epi64((__mmask8)((1U << left) - 1), row + 8 * p);
             m = _mm512_test_epi64_mask(v, v);
         }
-        c = emit_bits(m, p, idx, c);
+        for (int64_t q = 0; q < per; q += 16, m >>= 16) {  /* 16 lanes at a time, no branch on the ink */
+            __mmask16 mq = (__mmask16)(m & 0xffff);
+            __m512i at = _mm512_add_epi32(lanes, _mm512_set1_epi32((int32_t)(p + q)));
+            _mm512_storeu_si512(idx + c, _mm512_maskz_compress_epi32(mq, at));
+            c += __builtin_popcount(mq);
+        }
     }
     return c;
 }
 
-__attribute__((target("avx2,bmi")))
+/* AVX2: 8 lanes at a time, packed by a permutation from a table (pack8[mask]: the set bits' positions) */
+static int32_t pack8[256][8];
+
+static void fill_pack8(void) {
+    for (int m = 0; m < 256; m++)
+        for (int i = 0, c = 0; i < 8; i++)
+            if (m >> i & 1) pack8[m][c++] = i;
+}
+
+__attribute__((target("avx2,popcnt")))
 static int64_t scan_avx2(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
     int64_t c = 0, per = 32 / item, p = 0;
-    const __m256i zero = _mm256_setzero_si256();
+    const __m256i zero = _mm256_setzero_si256(), lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (; p + per <= n; p += per) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(row + p * item));
         uint64_t m;
         if (item == 1) m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) & 0xffffffffu;
         else if (item == 4) m = ~_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, zero))) & 0xffu;
         else m = ~_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, zero))) & 0xfu;
-        c = emit_bits(m, p, idx, c);
+        for (int64_t q = 0; q < per; q += 8, m >>= 8) {
+            unsigned mq = (unsigned)(m & 0xff);
+            __m256i at = _mm256_add_epi32(lanes, _mm256_set1_epi32((int32_t)(p + q)));
+            __m256i order = _mm256_loadu_si256((const __m256i *)pack8[mq]);
+            _mm256_storeu_si256((__m256i *)(idx + c), _mm256_permutevar8x32_epi32(at, order));
+            c += __builtin_popcount(mq);
+        }
     }
     for (int64_t j = 0, t = scan_plain(row + p * item, n - p, item, idx + c); j < t; j++) idx[c++] += (int32_t)p;
     return c;
@@ -162,14 +185,15 @@ static int64_t scan_sse2(const unsigned char *row, int64_t n, int64_t item, int3
 #endif
 
 static Scan scan_ink = scan_plain;
+#define INK_SLACK 16  /* a scan may write this many indices past its last */
 
 /* The scan versions this CPU can run, best first, into out (at most 4); returns how many. */
 static int scan_versions(Scan *out) {
     int n = 0;
 #ifdef SCAN_VERSIONS
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi")) out[n++] = scan_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")) out[n++] = scan_avx2;
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("popcnt")) out[n++] = scan_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) out[n++] = scan_avx2;
     out[n++] = scan_sse2;
 #endif
     out[n++] = scan_plain;
@@ -193,9 +217,6 @@ static void barrier_wait(Barrier *bar) {
         if (spins < 2000) {
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
-#undef V
-#undef AT
-#undef CAT
 #endif
         } else {
             sched_yield();  /* the other core is taken: give it to the thread we wait for */
@@ -262,14 +283,18 @@ static int64_t lay_rows(Py_buffer *lay) {
 
 #define DIGITNET_REAL_PASS 1
 #define REAL float
+#define IREAL int32_t
 #define FN(name) name##_f32
 #include "_kernels.c"  /* this file again, from its own directory */
 #undef REAL
+#undef IREAL
 #undef FN
 #define REAL double
+#define IREAL int64_t
 #define FN(name) name##_f64
 #include "_kernels.c"  /* this file again, from its own directory */
 #undef REAL
+#undef IREAL
 #undef FN
 #undef DIGITNET_REAL_PASS
 
@@ -425,7 +450,7 @@ static PyObject *py_inked(PyObject *self, PyObject *args) {
         Py_INCREF(result);
     } else {
         int64_t n = x.len / item;
-        int32_t *idx = malloc((n + 1) * sizeof(int32_t));
+        int32_t *idx = malloc((n + INK_SLACK) * sizeof(int32_t));
         if (!idx) {
             PyErr_NoMemory();
         } else {
@@ -461,6 +486,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels",
 
 PyMODINIT_FUNC PyInit__kernels(void) {
     Scan best[4];
+#ifdef SCAN_VERSIONS
+    fill_pack8();
+#endif
     scan_versions(best);
     scan_ink = best[0];
     PyObject *m = PyModule_Create(&module);
@@ -474,63 +502,12 @@ PyMODINIT_FUNC PyInit__kernels(void) {
 
 #else /* DIGITNET_REAL_PASS: the kernels for one dtype, REAL ------------------------------------------ */
 
-/* e^x within 1 ulp, in REAL's precision: e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln(2)/2 (ln 2
-   split in two parts so that r is exact), e^r by a polynomial (Cephes' expf for float, the Taylor
-   series to r^13 for double); 2^n applied in two halves, so results down to the subnormals and up to
-   overflow are right. No branch: loops of it are vector code. A NaN stays a NaN. */
-INLINE REAL FN(exp_)(REAL x) {
-    if (sizeof(REAL) == 4) {
-        float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : (float)x);
-        float n = floorf(xc * 1.44269504088896341f + 0.5f);
-        float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
-        float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r
-                   + 1.6666665459e-1f) * r + 5.0000001201e-1f;
-        y = y * (r * r) + r + 1.0f;
-        int32_t ni = (int32_t)n, h = ni >> 1;
-        int32_t b1 = (h + 127) << 23, b2 = (ni - h + 127) << 23;
-        float p1, p2;
-        memcpy(&p1, &b1, 4);
-        memcpy(&p2, &b2, 4);
-        float e = (y * p1) * p2;
-        return x != x ? x : e;
-    } else {
-        double xd = x;
-        double xc = xd < -746.0 ? -746.0 : (xd > 710.0 ? 710.0 : xd);
-        double n = floor(xc * 1.4426950408889634 + 0.5);
-        double r = (xc - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6;
-        double y = 1.0 / 6227020800.0;
-        y = y * r + 1.0 / 479001600.0;
-        y = y * r + 1.0 / 39916800.0;
-        y = y * r + 1.0 / 3628800.0;
-        y = y * r + 1.0 / 362880.0;
-        y = y * r + 1.0 / 40320.0;
-        y = y * r + 1.0 / 5040.0;
-        y = y * r + 1.0 / 720.0;
-        y = y * r + 1.0 / 120.0;
-        y = y * r + 1.0 / 24.0;
-        y = y * r + 1.0 / 6.0;
-        y = y * r + 0.5;
-        y = y * r + 1.0;
-        y = y * r + 1.0;
-        int64_t ni = (int64_t)n, h = ni >> 1;
-        int64_t b1 = (h + 1023) << 52, b2 = (ni - h + 1023) << 52;
-        double p1, p2;
-        memcpy(&p1, &b1, 8);
-        memcpy(&p2, &b2, 8);
-        double e = (y * p1) * p2;
-        return (REAL)(xd != xd ? xd : e);
-    }
-}
-
-KERNEL static void FN(exp_all)(const REAL *restrict x, REAL *restrict out, int64_t n) {
-    for (int64_t i = 0; i < n; i++) out[i] = FN(exp_)(x[i]);
-}
 
 typedef struct {
     const Images *im;
     const REAL *lut;
     const int64_t *lay;
-    int64_t L, n_w, n_a, rows0;  /* rows0: the first layer's inputs (ROWS) */
+    int64_t L, n_w, n_a, ink_room;  /* ink_room: room for one example's inked pixels (the first layer's ROWS + INK_SLACK) */
     int hidden, cost;
     REAL *W, *b, *vW, *vb;
     const REAL *Y;
@@ -538,8 +515,8 @@ typedef struct {
     REAL eta, mu, lam;
 } FN(Net);
 
-/* A share's scratch. Its examples' inked pixels: example e's indices at idx + e * rows0, brightnesses at
-   xv + e * rows0, count n_ink[e], first-layer delta at D1 + e * KP (room for one example, or for a
+/* A share's scratch. Its examples' inked pixels: example e's indices at idx + e * ink_room, brightnesses at
+   xv + e * ink_room, count n_ink[e], first-layer delta at D1 + e * KP (room for one example, or for a
    whole mini-batch when the first layer is stepped from them: see sgd_serial). */
 typedef struct {
     REAL *A, *D, *G, *Gb, *xv, *Wn, *D1;  /* Wn: the layers after the first untransposed, for the backward pass */
@@ -575,6 +552,81 @@ typedef REAL FN(vec) __attribute__((vector_size(B * sizeof(REAL)), aligned(sizeo
 #define V FN(vec)
 #define AT(p) (*(V *)(p))
 #define CAT(p) (*(const V *)(p))
+
+/* The integer lanes of the same width, for bit tricks; comparisons of V give such lanes, -1 (true) or 0 */
+typedef IREAL FN(ivec) __attribute__((vector_size(B * sizeof(REAL)), aligned(sizeof(REAL))));
+#define IV FN(ivec)
+
+/* where m (a comparison's lanes), a, else b */
+INLINE V FN(select)(IV m, V a, V b) {
+    return (V)(((IV)a & m) | ((IV)b & ~m));
+}
+
+/* e^x within 1 ulp in each lane, in REAL's precision: e^x = 2^n e^r with n = round(x / ln 2),
+   |r| <= ln(2)/2 (ln 2 split in two parts so that r is exact), e^r by a polynomial (Cephes' expf for
+   float, the Taylor series to r^13 for double); 2^n applied in two halves, so results down to the
+   subnormals and up to overflow are right. Rounding by adding 1.5 2^(mantissa bits), which also leaves
+   n in the low bits. No branch, no library call: 16 lanes at once. A NaN stays a NaN. */
+INLINE V FN(vexp)(V x) {
+    const int f32 = sizeof(REAL) == 4;
+    const REAL lo = f32 ? (REAL)-104.0f : (REAL)-746.0, hi = f32 ? (REAL)89.0f : (REAL)710.0;
+    const REAL magic = f32 ? (REAL)12582912.0f : (REAL)6755399441055744.0;
+    const V zero = {0}, magic_v = zero + magic;
+    V xc = FN(select)(x < lo, zero + lo, x);
+    xc = FN(select)(xc > hi, zero + hi, xc);
+    V t = xc * (REAL)1.4426950408889634 + magic;
+    V n = t - magic;
+    IV ni = (IV)t - (IV)magic_v, h = ni >> 1;
+    V y;
+    if (f32) {
+        V r = (xc - n * (REAL)0.693359375f) - n * (REAL)-2.12194440e-4f;
+        y = ((((((REAL)1.9875691500e-4f * r + (REAL)1.3981999507e-3f) * r + (REAL)8.3334519073e-3f) * r
+              + (REAL)4.1665795894e-2f) * r + (REAL)1.6666665459e-1f) * r + (REAL)5.0000001201e-1f);
+        y = y * (r * r) + r + (REAL)1;
+    } else {
+        V r = (xc - n * (REAL)6.93145751953125e-1) - n * (REAL)1.42860682030941723212e-6;
+        y = zero + (REAL)(1.0 / 6227020800.0);
+        y = y * r + (REAL)(1.0 / 479001600.0);
+        y = y * r + (REAL)(1.0 / 39916800.0);
+        y = y * r + (REAL)(1.0 / 3628800.0);
+        y = y * r + (REAL)(1.0 / 362880.0);
+        y = y * r + (REAL)(1.0 / 40320.0);
+        y = y * r + (REAL)(1.0 / 5040.0);
+        y = y * r + (REAL)(1.0 / 720.0);
+        y = y * r + (REAL)(1.0 / 120.0);
+        y = y * r + (REAL)(1.0 / 24.0);
+        y = y * r + (REAL)(1.0 / 6.0);
+        y = y * r + (REAL)0.5;
+        y = y * r + (REAL)1;
+        y = y * r + (REAL)1;
+    }
+    const int bits = f32 ? 23 : 52, bias = f32 ? 127 : 1023;
+    V p1 = (V)((h + bias) << bits), p2 = (V)((ni - h + bias) << bits);
+    return FN(select)(x != x, x, (y * p1) * p2);
+}
+
+/* sigma(z) of one block: 1 / (1 + e^-z) */
+INLINE V FN(vsigmoid)(V z) {
+    return (REAL)1 / ((REAL)1 + FN(vexp)(-z));
+}
+
+KERNEL static void FN(exp_all)(const REAL *restrict x, REAL *restrict out, int64_t n) {
+    int64_t i = 0;
+    for (; i + B <= n; i += B) {
+        V v;
+        memcpy(&v, x + i, sizeof v);
+        v = FN(vexp)(v);
+        memcpy(out + i, &v, sizeof v);
+    }
+    if (i < n) {  /* the rest, through one padded block */
+        REAL tmp[B] = {0};
+        memcpy(tmp, x + i, (n - i) * sizeof(REAL));
+        V v;
+        memcpy(&v, tmp, sizeof v);
+        v = FN(vexp)(v);
+        memcpy(out + i, &v, (n - i) * sizeof(REAL));
+    }
+}
 
 /* the sum of x_q W[row q] over the 8 rows at w: a balanced tree, 8 products in flight */
 INLINE V FN(rows8)(const REAL *restrict w, const REAL *restrict x) {
@@ -668,23 +720,22 @@ INLINE void FN(add_vec)(REAL *restrict out, const REAL *restrict x, int64_t n) {
     for (int64_t i = 0; i < n; i += B) AT(out + i) += CAT(x + i);
 }
 
-/* a = sigma(z) in place on A[0:k]; the padding up to kp set to 0 */
+/* a = sigma(z) in place on A[0:k], a block at a time; the padding up to kp set to 0 */
 INLINE void FN(sigma)(REAL *restrict A, int64_t k, int64_t kp, int hidden) {
-    if (hidden == SIGMOID) {
-        for (int64_t i = 0; i < k; i++) A[i] = (REAL)1 / ((REAL)1 + FN(exp_)(-A[i]));
-    } else {
-        for (int64_t i = 0; i < k; i++) A[i] = A[i] <= 0 ? 0 : A[i];  /* max(z, 0), and a NaN stays a NaN */
+    const V zero = {0};
+    for (int64_t i = 0; i < kp; i += B) {
+        V z = CAT(A + i);
+        AT(A + i) = hidden == SIGMOID ? FN(vsigmoid)(z) : FN(select)(z <= 0, zero, z);  /* relu: max(z, 0), NaN stays */
     }
     for (int64_t i = k; i < kp; i++) A[i] = 0;
 }
 
 /* delta *= sigma'(z), from a = sigma(z): sigmoid a (1 - a); relu 1 where a > 0, else 0 */
 INLINE void FN(sigma_prime_times)(REAL *restrict D, const REAL *restrict A, int64_t k, int64_t kp, int hidden) {
-    for (int64_t i = 0; i < k; i++) {
-        if (hidden == SIGMOID)
-            D[i] = D[i] * (A[i] * ((REAL)1 - A[i]));
-        else
-            D[i] = A[i] > 0 ? D[i] : 0;
+    const V zero = {0};
+    for (int64_t i = 0; i < kp; i += B) {
+        V d = CAT(D + i), a = CAT(A + i);
+        AT(D + i) = hidden == SIGMOID ? d * (a * ((REAL)1 - a)) : FN(select)(a > 0, d, zero);
     }
     for (int64_t i = k; i < kp; i++) D[i] = 0;
 }
@@ -692,14 +743,12 @@ INLINE void FN(sigma_prime_times)(REAL *restrict D, const REAL *restrict A, int6
 /* the output activations in place: sigmoid (quadratic cost) or softmax (cross-entropy) */
 INLINE void FN(output)(REAL *restrict A, int64_t k, int64_t kp, int cost) {
     if (cost == QUADRATIC) {
-        for (int64_t i = 0; i < k; i++) A[i] = (REAL)1 / ((REAL)1 + FN(exp_)(-A[i]));
+        for (int64_t i = 0; i < kp; i += B) AT(A + i) = FN(vsigmoid)(CAT(A + i));
     } else {
         REAL zmax = A[0], s = 0;
         for (int64_t i = 1; i < k; i++) zmax = A[i] > zmax ? A[i] : zmax;  /* subtracted first: no overflow */
-        for (int64_t i = 0; i < k; i++) {
-            A[i] = FN(exp_)(A[i] - zmax);
-            s += A[i];
-        }
+        for (int64_t i = 0; i < kp; i += B) AT(A + i) = FN(vexp)(CAT(A + i) - zmax);
+        for (int64_t i = 0; i < k; i++) s += A[i];
         for (int64_t i = 0; i < k; i++) A[i] = A[i] / s;
     }
     for (int64_t i = k; i < kp; i++) A[i] = 0;
@@ -732,8 +781,8 @@ INLINE double FN(output_delta)(const REAL *restrict y, int cost, const REAL *res
    slot `slot` of the scratch's lists (for the backward pass and the step). */
 INLINE void FN(forward1)(const FN(Net) *net, int64_t r, FN(Scratch) *s, int64_t slot) {
     const int64_t *lay = net->lay;
-    int32_t *idx = s->idx + slot * net->rows0;
-    REAL *xv = s->xv + slot * net->rows0;
+    int32_t *idx = s->idx + slot * net->ink_room;
+    REAL *xv = s->xv + slot * net->ink_room;
     int64_t n = FN(inked_pixels)(net, r, idx, xv);
     s->n_ink[slot] = n;
     FN(matvec_inked)(net->W + lay[WO], lay[ROWS], lay[KP], idx, xv, n, s->A + lay[AO]);
@@ -762,7 +811,7 @@ INLINE void FN(backward1)(const FN(Net) *net, FN(Scratch) *s, int64_t slot, int 
     if (direct)
         memcpy(s->D1 + slot * lay[KP], s->D + lay[AO], lay[KP] * sizeof(REAL));
     else
-        FN(outer_inked)(s->G + lay[WO], lay[ROWS], lay[KP], s->idx + slot * net->rows0, s->xv + slot * net->rows0,
+        FN(outer_inked)(s->G + lay[WO], lay[ROWS], lay[KP], s->idx + slot * net->ink_room, s->xv + slot * net->ink_room,
                         s->n_ink[slot], s->D + lay[AO], 1);
     FN(add_vec)(s->Gb + lay[AO], s->D + lay[AO], lay[KP]);
 }
@@ -834,8 +883,8 @@ INLINE void FN(step)(REAL *restrict W, REAL *restrict vW, REAL *restrict G, int6
 static void FN(place)(Arena *a, const FN(Net) *net, FN(Scratch) *s, int shares, int gradients, int64_t slots) {
     for (int t = 0; t < shares; t++) {
         s[t].A = arena_take(a, net->n_a * sizeof(REAL), 1536);
-        s[t].xv = arena_take(a, slots * net->rows0 * sizeof(REAL), 768);
-        s[t].idx = arena_take(a, slots * net->rows0 * sizeof(int32_t), 3840);
+        s[t].xv = arena_take(a, slots * net->ink_room * sizeof(REAL), 768);
+        s[t].idx = arena_take(a, slots * net->ink_room * sizeof(int32_t), 3840);
         s[t].n_ink = arena_take(a, slots * sizeof(int64_t), 256);
         if (gradients) {
             s[t].Wn = arena_take(a, (net->n_w - (net->L > 1 ? net->lay[LAY + WO] : net->n_w)) * sizeof(REAL), 1024);
@@ -865,7 +914,7 @@ static void FN(init_net)(FN(Net) *net, const Images *im, const REAL *lut, int hi
     *net = (FN(Net)){.im = im, .lut = lut, .lay = lay, .L = L, .hidden = hidden, .cost = cost, .W = W, .b = b};
     net->n_w = last[WO] + last[ROWS] * last[KP];
     net->n_a = last[AO] + last[KP];
-    net->rows0 = lay[ROWS];
+    net->ink_room = lay[ROWS] + INK_SLACK;
 }
 
 /* -- SGD on one thread: mini-batches below engine.PARALLEL_MIN_BATCH ------------------------------------ */
@@ -885,7 +934,7 @@ KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t st
         *total += FN(examples)(net, s, s0, e, stop, direct, right);
         if (direct)
             for (int64_t i = 0; i < e - s0; i++)
-                FN(outer_inked)(net->W + lay[WO], lay[ROWS], lay[KP], s->idx + i * net->rows0, s->xv + i * net->rows0,
+                FN(outer_inked)(net->W + lay[WO], lay[ROWS], lay[KP], s->idx + i * net->ink_room, s->xv + i * net->ink_room,
                                 s->n_ink[i], s->D1 + i * lay[KP], -net->eta / m);
         for (int64_t l = 0; l < net->L; l++) {
             const int64_t *c = lay + l * LAY;
@@ -1017,6 +1066,7 @@ static int FN(forward)(const Images *im, const REAL *lut, int hidden, int cost, 
 }
 
 #undef V
+#undef IV
 #undef AT
 #undef CAT
 #endif
