@@ -138,14 +138,38 @@ def test_history_records_every_epoch_and_the_validation(blobs):
         assert np.isfinite(record["train_cost"]) and record["train_cost"] > 0
         assert 0 <= record["train_accuracy"] <= 1 and 0 <= record["test_accuracy"] <= 1
         assert record["seconds"] >= 0
-    # The last record describes the network as fit left it.
+    # The last record's validation describes the network as fit left it (train_* are the epoch's
+    # running figures: see the next test).
     last = history[-1]
-    np.testing.assert_allclose(last["train_accuracy"], net.accuracy(blobs["X"], blobs["y"]))
     np.testing.assert_allclose(last["test_accuracy"], net.accuracy(blobs["X_test"], blobs["y_test"]))
     np.testing.assert_allclose(last["test_cost"], net.cost(blobs["X_test"], blobs["y_test"]), rtol=1e-5)
     # and training learned: three blobs are easy
     assert history[-1]["train_cost"] < history[0]["train_cost"]
     assert last["test_accuracy"] > 0.95
+
+
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+@pytest.mark.parametrize("batch_size", [10, 100])  # 100: mini-batches shared among the threads
+def test_train_cost_and_accuracy_are_the_epochs_running_figures(blobs, engine, batch_size):
+    """train_accuracy is the share of the training examples whose brightest output is their label in
+    the forward pass of their own mini-batch's step, before that step, and train_cost the mean of
+    those passes' costs (Keras' running figures; no second pass over the training set). Replayed
+    independently: the same shuffles, each mini-batch guessed by Network.predict, costed by
+    Network.cost, then stepped by Network.step."""
+    X, y = blobs["X"], blobs["y"]
+    net = small_net(seed=8, dtype=np.float64)
+    replay = net.copy()
+    history = net.fit(X, y, epochs=3, batch_size=batch_size, learning_rate=1.5, engine=engine)
+    for record in history:
+        order = replay.rng.permutation(len(X))
+        right, cost = 0, 0.0
+        for idx in batches(order, batch_size):
+            right += int(np.sum(replay.predict(X[idx]) == y[idx]))
+            cost += replay.cost(X[idx], y[idx]) * len(idx)
+            replay.step(X[idx], y[idx], 1.5)
+        assert record["train_accuracy"] == right / len(X)
+        np.testing.assert_allclose(record["train_cost"], cost / len(X), rtol=1e-9)
+    assert 0.5 < history[0]["train_accuracy"] < history[-1]["train_accuracy"]  # above chance, and learning
 
 
 def test_history_without_validation_data_has_no_test_figures(blobs):

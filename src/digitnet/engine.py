@@ -22,7 +22,7 @@ import numpy as np
 
 from .checks import brightness
 from .errors import ConfigError
-from .optimizer import sgd_batches
+from .optimizer import Summed, sgd_batches
 from .settings import ENGINES
 
 # Below this many images, predict with NumPy; below PARALLEL_MIN_IMAGES, on one thread.
@@ -256,12 +256,13 @@ def _predict_proba_compiled(net: Any, X: np.ndarray) -> np.ndarray:
 
 # -- training ----------------------------------------------------------------------------------------
 
-def select(name: str) -> Callable[..., float]:
-    """The function run(net, X, Y, order, batch_size, opt, progress, keep) -> summed cost, for engine ``name``.
+def select(name: str) -> Callable[..., Summed]:
+    """The function run(net, X, Y, order, batch_size, opt, progress, keep) -> Summed, for engine ``name``.
 
     It runs SGD over the mini-batches ``order[i:i + batch_size]`` (X uint8 or float (N, n), Y one-hot
     (N, k)), updating ``net`` and the optimiser ``opt`` in place, and returns the sum over the
-    mini-batches of their mean cost (before their step) times their size. progress(done, total) is
+    mini-batches of their mean cost (before their step) times their size, and how many of their
+    examples were guessed right in that same forward pass (optimizer.Summed). progress(done, total) is
     called about PROGRESS_STEPS times (without it, the whole order is one call). keep: a dict the
     caller passes again at its next call, to reuse the packed parameters (see _packed_for). chunk_costs:
     a list that gets (examples done, their chunk's summed cost) after each of those PROGRESS_STEPS
@@ -276,20 +277,21 @@ def _chunk(n: int, batch_size: int) -> int:
     return max(1, -(-n_batches // PROGRESS_STEPS)) * batch_size
 
 
-def _run_numpy(net, X, Y, order, batch_size, opt, progress=None, keep=None, chunk_costs=None) -> float:
-    total = 0.0
+def _run_numpy(net, X, Y, order, batch_size, opt, progress=None, keep=None, chunk_costs=None) -> Summed:
+    total, right = 0.0, 0
     chunk = _chunk(len(order), batch_size)
     for start in range(0, len(order), chunk):
         summed = sgd_batches(net, X, Y, order[start:start + chunk], batch_size, opt)
-        total += summed
+        total += summed.cost
+        right += summed.right
         if chunk_costs is not None:
-            chunk_costs.append((min(start + chunk, len(order)), summed))
+            chunk_costs.append((min(start + chunk, len(order)), summed.cost))
         if progress is not None:
             progress(min(start + chunk, len(order)), len(order))
-    return total
+    return Summed(total, right)
 
 
-def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, chunk_costs=None) -> float:
+def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, chunk_costs=None) -> Summed:
     k = _load_kernels()
     shares = SHARES if batch_size >= PARALLEL_MIN_BATCH else 1  # shares of a mini-batch, run on the threads
     packed = _packed_for(net, opt, keep)
@@ -299,29 +301,30 @@ def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, c
     hidden, cost = _HIDDEN[net.activation], _COST[net.cost_name]
     n_threads, f64 = threads(), int(net.dtype == np.float64)
 
-    def chunk(start: int, stop: int) -> float:
-        summed, _ = k.sgd(X, kind, X.shape[1], Y, order, start, stop, batch_size, lut, float(opt.learning_rate),
-                          float(opt.momentum), float(opt.weight_decay), hidden, cost, packed.lay, packed.W,
-                          packed.b, packed.vW, packed.vb, shares, n_threads, f64)
-        return float(summed)
+    def chunk(start: int, stop: int) -> Summed:
+        summed, right = k.sgd(X, kind, X.shape[1], Y, order, start, stop, batch_size, lut, float(opt.learning_rate),
+                              float(opt.momentum), float(opt.weight_decay), hidden, cost, packed.lay, packed.W,
+                              packed.b, packed.vW, packed.vb, shares, n_threads, f64)
+        return Summed(float(summed), int(right))
 
     n = len(order)
-    total = 0.0
+    total, right = 0.0, 0
     step = _chunk(n, batch_size) if progress is not None or chunk_costs is not None else max(n, 1)  # else one call
     try:
         for start in range(0, n, step):
             stop = min(start + step, n)
             summed = chunk(start, stop)
-            total += summed
+            total += summed.cost
+            right += summed.right
             if chunk_costs is not None:
-                chunk_costs.append((stop, summed))
+                chunk_costs.append((stop, summed.cost))
             if progress is not None:
                 progress(stop, n)
     finally:
         packed.unpack(net, opt)  # also when interrupted (Ctrl-C between chunks): keep what was learnt
         if keep is not None:
             keep.update(packed=packed, net=net, opt=opt, written=_parameters(net, opt))
-    return total
+    return Summed(total, right)
 
 
 def _parameters(net: Any, opt: Any) -> list[np.ndarray]:

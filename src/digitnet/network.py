@@ -181,8 +181,14 @@ class Network:
 
         X (m, n) and one-hot Y (m, k) are assumed checked: dC/dW = mean over examples of delta a_prev^T.
         """
-        m = len(X)
         zs, activations = self.feedforward(X)
+        return self.backprop_from(zs, activations, Y)
+
+    def backprop_from(self, zs: list[np.ndarray], activations: list[np.ndarray],
+                      Y: np.ndarray) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+        """``backprop`` from a forward pass already made (``feedforward``'s zs and activations, the
+        input first): the mean cost and the gradient (dW, db), without computing the forward pass twice."""
+        m = len(activations[0])
         deltas = self.backward(zs, self.output_delta(zs, activations, Y))
         dW = [(delta.T @ a) / m for delta, a in zip(deltas, activations)]  # (k, n): dC/dW[l]
         db = [delta.sum(axis=0) / m for delta in deltas]  # (k,): dC/db[l]

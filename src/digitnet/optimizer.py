@@ -13,7 +13,7 @@ rule in its kernels, reading ``learning_rate``, ``momentum``, ``weight_decay``, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -75,16 +75,28 @@ class SGD:
                 net.b[l] -= (self.learning_rate * db[l]).astype(net.dtype)
 
 
-def sgd_batches(net: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray, batch_size: int, opt: SGD) -> float:
-    """Plain NumPy SGD over the mini-batches ``order[i:i + batch_size]``; returns the summed cost.
+class Summed(NamedTuple):
+    """What a run of SGD steps saw of its examples, each in the forward pass of its own mini-batch's
+    step (before that step): the sum of their costs C_0, and how many the network guessed right
+    (its most activated output is the target's largest, the label)."""
 
-    The reference the fast engine is tested against: one ``backprop`` per mini-batch, then
-    ``opt.update``.
+    cost: float
+    right: int
+
+
+def sgd_batches(net: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray, batch_size: int, opt: SGD) -> Summed:
+    """Plain NumPy SGD over the mini-batches ``order[i:i + batch_size]``; returns their summed cost
+    and right guesses.
+
+    The reference the fast engine is tested against: per mini-batch one forward pass (the guesses),
+    backpropagation from it, then ``opt.update``.
     """
-    total = 0.0
+    total, right = 0.0, 0
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
-        cost, dW, db = net.backprop(brightness(X[idx], net.dtype), Y[idx])
+        zs, activations = net.feedforward(brightness(X[idx], net.dtype))
+        right += int(np.sum(np.argmax(activations[-1], axis=1) == np.argmax(Y[idx], axis=1)))
+        cost, dW, db = net.backprop_from(zs, activations, Y[idx])
         total += cost * len(idx)
         opt.update(net, dW, db)
-    return total
+    return Summed(total, right)

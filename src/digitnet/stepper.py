@@ -104,7 +104,7 @@ class Stepper:
         chunks: list[tuple[int, float]] | None = [] if within else None
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
             total = self._run(self.net, self.X, self.Y, order[i * m:(i + n) * m], m, self.opt, None,
-                              self._keep, chunks)
+                              self._keep, chunks).cost
         self.last_cost = total / len(order[i * m:(i + n) * m])
         self.last_costs = []
         before = 0

@@ -22,7 +22,7 @@ import numpy as np
 from . import checks
 from . import engine as fast
 from .errors import ConfigError, TrainingDiverged
-from .evaluation import evaluate, right_guesses
+from .evaluation import evaluate
 from .netlike import NetworkLike
 from .optimizer import SGD, sgd_batches
 from .settings import TrainingSettings
@@ -51,9 +51,12 @@ def fit(
     validation_data: (X_test, y_test), evaluated after each epoch.
     callback(record) is called after each epoch; if it returns True, training stops early.
     progress(done, total) is called as mini-batches are done within an epoch (for progress bars).
-    engine: "auto" (the compiled engine when available), "compiled" or "numpy" (the reference loop);
-    default: the settings' engine.
+    engine: "auto" (compiled when available), "compiled" or "numpy" (the reference); default: settings'.
     optimizer, start_epoch: the state of an interrupted run, to resume it exactly.
+
+    History records: "epoch" (1 first), "learning_rate", "train_cost" and "train_accuracy" (Keras'
+    running figures: each example's C_0 and guess from the forward pass of its own step, before it),
+    "test_cost" and "test_accuracy" (of validation_data after the epoch), "seconds".
 
     A non-finite cost or weight stops training with TrainingDiverged; the network is left as it
     was at the end of the last finite epoch. KeyboardInterrupt (Ctrl-C) likewise leaves the network,
@@ -68,7 +71,6 @@ def fit(
         settings = settings.replace(**setting_values)
     X = checks.training_images(net, X)
     Y = checks.one_hot(net, y, len(X))
-    labels = np.argmax(Y, axis=1)
     validation = _validation(net, validation_data)
     opt = optimizer or SGD(settings.learning_rate)
     opt.configure(settings)
@@ -89,15 +91,15 @@ def fit(
             order = net.rng.permutation(len(X))
             # A diverging run overflows; that is detected just below, so NumPy need not warn too.
             with np.errstate(over="ignore", invalid="ignore"):
-                total = run(net, X, Y, order, settings.batch_size, opt, progress)
-            train_cost = total / len(X)
+                summed = run(net, X, Y, order, settings.batch_size, opt, progress)
+            train_cost = summed.cost / len(X)
             if not _finite(net, train_cost):
                 _restore(net, opt, saved)
                 raise TrainingDiverged(
                     f"training diverged in epoch {epoch + 1}: the cost or a weight became NaN or infinite "
                     f"with learning rate {opt.learning_rate:g}; the network is kept as it was after epoch "
                     f"{epoch}. Try a smaller learning rate, such as {opt.learning_rate / 10:g}.")
-            record = _record(net, epoch, opt.learning_rate, train_cost, X, labels, validation)
+            record = _record(net, epoch, opt.learning_rate, train_cost, summed.right / len(X), validation)
             record["seconds"] = time.perf_counter() - started
             # Inside the try: an interrupt between the last step and this line must not leave the
             # weights of epoch + 1 with the history of epoch (a checkpoint would then not resume exactly).
@@ -115,15 +117,15 @@ def _finite(net: NetworkLike, train_cost: float) -> bool:
     return bool(np.isfinite(train_cost)) and all(np.isfinite(p).all() for p in net.W + net.b)
 
 
-def _record(net: NetworkLike, epoch: int, learning_rate: float, train_cost: float, X: np.ndarray,
-            labels: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
-    """The history's record of epoch ``epoch`` (0 first): its rate, cost and accuracies."""
+def _record(net: NetworkLike, epoch: int, learning_rate: float, train_cost: float, train_accuracy: float,
+            validation: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+    """The history's record of epoch ``epoch`` (0 first): its rate, its steps' running cost and
+    accuracy, and the validation's."""
     record: dict[str, Any] = {
         "epoch": epoch + 1,
         "learning_rate": learning_rate,
         "train_cost": float(train_cost),
-        # only the accuracy: the cost of the epoch is its steps' (above), no need for judge's cost and classes
-        "train_accuracy": float(np.mean(right_guesses(fast.predict_proba(net, X), labels))),
+        "train_accuracy": float(train_accuracy),
     }
     if validation is not None:
         test = evaluate(net, *validation)

@@ -24,8 +24,9 @@ test_cost          REAL
 train_cost         REAL
 epochs_done        INTEGER  whole epochs trained
 seconds            REAL     the trial's training time on its worker
-history            TEXT     JSON list: per epoch, learning_rate, train_cost, train_accuracy,
-                            test_cost, test_accuracy, seconds
+history            TEXT     JSON list: per epoch, learning_rate, train_cost, train_accuracy
+                            (the epoch's running figures: see training.fit), test_cost,
+                            test_accuracy, seconds
 model_path         TEXT     the model file, with ``--save-models`` (NULL otherwise)
 message            TEXT     why a trial diverged or failed (NULL when done)
 worker             TEXT     the Dask worker that ran it
