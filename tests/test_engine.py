@@ -286,7 +286,8 @@ def test_exp_of_the_kernels_is_accurate():
 def test_every_version_of_the_ink_scan_finds_the_inked_pixels(dtype):
     """The kernels list each example's inked pixels with the vector scan this CPU has (AVX-512, AVX2 or
     SSE2, else plain C): each version this CPU can run must find exactly the pixels that are not 0,
-    -0.0 included (it adds 0), whatever the width (whole vectors and a rest) and wherever the ink is."""
+    -0.0 included (it adds 0), and their values, whatever the width (whole vectors and a rest) and
+    wherever the ink is."""
     from digitnet import _kernels
 
     rng = np.random.default_rng(7)
@@ -297,12 +298,13 @@ def test_every_version_of_the_ink_scan_finds_the_inked_pixels(dtype):
             x = np.where(rng.random(n) < density, rng.integers(1, 256, n), 0).astype(dtype)
             if n > 5 and dtype != np.uint8:
                 x[5] = -0.0
-            expected = np.flatnonzero(x.view(bits)).tolist()
+            where = np.flatnonzero(x.view(bits))
             for version in range(4):
                 got = _kernels.inked(x.tobytes(), x.itemsize, version)
                 if got is not None:
                     versions_run += 1
-                    assert got == expected, f"version {version}, {n} pixels, density {density}"
+                    assert got == (where.tolist(), x.view(bits)[where].tolist()), \
+                        f"version {version}, {n} pixels, density {density}"
     assert versions_run >= 18 * 3  # plain C at least, on any CPU
 
 

@@ -56,9 +56,12 @@ REAL = float and once with REAL = double.
 
 #define B 16      /* neurons per block: one 512-bit register of float32 */
 #define GROUP 8   /* the first layer's rows (inputs) are padded to a multiple of 8 */
+#ifndef DIRECT_MAX
 #define DIRECT_MAX 64  /* plain SGD on one thread steps the first layer from each example's ink, up to this batch */
+#endif
 #define MAX_SHARES 64
 #define PREFETCH_AHEAD 3  /* examples */
+#define PREFETCH_LOCALITY 2  /* into L2: an image on its way does not evict the weights from L1 */
 enum { K, KP, ROWS, WO, AO, LAY };  /* the columns of lay */
 enum { SIGMOID, RELU };
 enum { QUADRATIC, CROSS_ENTROPY };
@@ -80,18 +83,25 @@ typedef struct {
 } Images;
 
 /* The inked pixels of one image: the indices p < n of the pixels whose bits are not all 0 (-0.0 counts as
-   ink: it adds 0), written to idx in increasing order; returns how many. Vector compares give one bit per
-   pixel, 64 uint8 (16 float32, 8 float64) at once, and the set bits are read off one by one, so a blank
-   pixel costs a fraction of an instruction. One version per instruction set, picked when the module
-   loads (scan_ink). */
-typedef int64_t (*Scan)(const unsigned char *row, int64_t n, int64_t item, int32_t *idx);
+   ink: it adds 0), written to idx in increasing order, and their values' bits to raw (uint8 widened to
+   uint32, float32 as uint32, float64 as uint64); returns how many. Vector compares give one bit per
+   pixel, 64 uint8 (16 float32, 8 float64) at once, and the inked lanes are packed to the front of a
+   vector without a branch per pixel, so a blank pixel costs a fraction of an instruction. One version
+   per instruction set, picked when the module loads (scan_ink). idx and raw need room for INK_SLACK
+   more entries: whole vectors are stored. */
+typedef int64_t (*Scan)(const unsigned char *row, int64_t n, int64_t item, int32_t *idx, void *raw);
+#define INK_SLACK 16
 
-INLINE int64_t emit_bits(uint64_t m, int64_t base, int32_t *restrict idx, int64_t c) {
-    for (; m; m &= m - 1) idx[c++] = (int32_t)(base + __builtin_ctzll(m));
-    return c;
+/* raw[j] = the bits of pixel idx[j], for j in [lo, hi) */
+static void copy_raw(const unsigned char *row, int64_t item, const int32_t *idx, void *raw, int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; j++) {
+        if (item == 1) ((uint32_t *)raw)[j] = row[idx[j]];
+        else if (item == 4) memcpy((uint32_t *)raw + j, row + 4 * (int64_t)idx[j], 4);
+        else memcpy((uint64_t *)raw + j, row + 8 * (int64_t)idx[j], 8);
+    }
 }
 
-static int64_t scan_plain(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+static int64_t scan_plain(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx, void *raw) {
     int64_t c = 0;
     for (int64_t p = 0; p < n; p++) {  /* no branch: a blank pixel is overwritten by the next */
         uint64_t bits = 0;
@@ -101,6 +111,7 @@ static int64_t scan_plain(const unsigned char *row, int64_t n, int64_t item, int
         idx[c] = (int32_t)p;
         c += bits != 0;
     }
+    copy_raw(row, item, idx, raw, 0, c);
     return c;
 }
 
@@ -108,32 +119,44 @@ static int64_t scan_plain(const unsigned char *row, int64_t n, int64_t item, int
 #include <immintrin.h>
 #define SCAN_VERSIONS 1
 
-/* AVX-512: the indices of a vector's inked lanes packed to the front of a register (vpcompressd) and
-   stored whole, 16 at a time: no branch per pixel (idx has room for 16 more, see INK_SLACK). */
+/* AVX-512: a vector's inked lanes, indices and values, packed to the front (vpcompressd/q) and stored whole */
 __attribute__((target("avx512f,avx512bw,popcnt")))
-static int64_t scan_avx512(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+static int64_t scan_avx512(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx, void *raw) {
     int64_t c = 0, per = 64 / item;  /* pixels per 64 bytes */
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    uint32_t *raw32 = raw;
+    uint64_t *raw64 = raw;
+#define PACK16(mq, at, values) do { \
+        _mm512_storeu_si512(idx + c, _mm512_maskz_compress_epi32(mq, at)); \
+        _mm512_storeu_si512(raw32 + c, _mm512_maskz_compress_epi32(mq, values)); \
+        c += __builtin_popcount(mq); \
+    } while (0)
     for (int64_t p = 0; p < n; p += per) {
         int64_t left = n - p < per ? n - p : per;
-        uint64_t m;
+        __m512i at = _mm512_add_epi32(lanes, _mm512_set1_epi32((int32_t)p));
         if (item == 1) {
             __m512i v = _mm512_maskz_loadu_epi8(left == 64 ? ~0ULL : (1ULL << left) - 1, row + p);
-            m = _mm512_test_epi8_mask(v, v);
+            uint64_t m = _mm512_test_epi8_mask(v, v);
+            const __m512i sixteen = _mm512_set1_epi32(16);
+            PACK16((__mmask16)m, at, _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(v, 0)));
+            at = _mm512_add_epi32(at, sixteen);
+            PACK16((__mmask16)(m >> 16), at, _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(v, 1)));
+            at = _mm512_add_epi32(at, sixteen);
+            PACK16((__mmask16)(m >> 32), at, _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(v, 2)));
+            at = _mm512_add_epi32(at, sixteen);
+            PACK16((__mmask16)(m >> 48), at, _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(v, 3)));
         } else if (item == 4) {
             __m512i v = _mm512_maskz_loadu_epi32((__mmask16)((1U << left) - 1), row + 4 * p);
-            m = _mm512_test_epi32_mask(v, v);
+            PACK16(_mm512_test_epi32_mask(v, v), at, v);
         } else {
             __m512i v = _mm512_maskz_loadu_epi64((__mmask8)((1U << left) - 1), row + 8 * p);
-            m = _mm512_test_epi64_mask(v, v);
-        }
-        for (int64_t q = 0; q < per; q += 16, m >>= 16) {  /* 16 lanes at a time, no branch on the ink */
-            __mmask16 mq = (__mmask16)(m & 0xffff);
-            __m512i at = _mm512_add_epi32(lanes, _mm512_set1_epi32((int32_t)(p + q)));
-            _mm512_storeu_si512(idx + c, _mm512_maskz_compress_epi32(mq, at));
-            c += __builtin_popcount(mq);
+            __mmask8 m = _mm512_test_epi64_mask(v, v);
+            _mm512_storeu_si512(idx + c, _mm512_maskz_compress_epi32(m, at));
+            _mm512_storeu_si512(raw64 + c, _mm512_maskz_compress_epi64(m, v));
+            c += __builtin_popcount(m);
         }
     }
+#undef PACK16
     return c;
 }
 
@@ -147,7 +170,7 @@ static void fill_pack8(void) {
 }
 
 __attribute__((target("avx2,popcnt")))
-static int64_t scan_avx2(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+static int64_t scan_avx2(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx, void *raw) {
     int64_t c = 0, per = 32 / item, p = 0;
     const __m256i zero = _mm256_setzero_si256(), lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (; p + per <= n; p += per) {
@@ -156,36 +179,46 @@ static int64_t scan_avx2(const unsigned char *row, int64_t n, int64_t item, int3
         if (item == 1) m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) & 0xffffffffu;
         else if (item == 4) m = ~_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, zero))) & 0xffu;
         else m = ~_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(v, zero))) & 0xfu;
+        int64_t c0 = c;
         for (int64_t q = 0; q < per; q += 8, m >>= 8) {
             unsigned mq = (unsigned)(m & 0xff);
             __m256i at = _mm256_add_epi32(lanes, _mm256_set1_epi32((int32_t)(p + q)));
             __m256i order = _mm256_loadu_si256((const __m256i *)pack8[mq]);
             _mm256_storeu_si256((__m256i *)(idx + c), _mm256_permutevar8x32_epi32(at, order));
+            if (item == 1) {
+                __m256i values = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + p + q)));
+                _mm256_storeu_si256((__m256i *)((uint32_t *)raw + c), _mm256_permutevar8x32_epi32(values, order));
+            } else if (item == 4) {
+                _mm256_storeu_si256((__m256i *)((uint32_t *)raw + c), _mm256_permutevar8x32_epi32(v, order));
+            }
             c += __builtin_popcount(mq);
         }
+        if (item == 8) copy_raw(row, item, idx, raw, c0, c);
     }
-    for (int64_t j = 0, t = scan_plain(row + p * item, n - p, item, idx + c); j < t; j++) idx[c++] += (int32_t)p;
+    int64_t t = scan_plain(row + p * item, n - p, item, idx + c, item == 8 ? (void *)((uint64_t *)raw + c)
+                                                                          : (void *)((uint32_t *)raw + c));
+    for (int64_t j = 0; j < t; j++) idx[c++] += (int32_t)p;
     return c;
 }
 
-static int64_t scan_sse2(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx) {
+static int64_t scan_sse2(const unsigned char *row, int64_t n, int64_t item, int32_t *restrict idx, void *raw) {
     int64_t c = 0, p = 0;
-    if (item == 8) return scan_plain(row, n, item, idx);
+    if (item == 8) return scan_plain(row, n, item, idx, raw);
     int64_t per = 16 / item;
     const __m128i zero = _mm_setzero_si128();
     for (; p + per <= n; p += per) {
         __m128i v = _mm_loadu_si128((const __m128i *)(row + p * item));
         uint64_t m = item == 1 ? ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) & 0xffffu
                                : ~(unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, zero))) & 0xfu;
-        c = emit_bits(m, p, idx, c);
+        for (; m; m &= m - 1) idx[c++] = (int32_t)(p + __builtin_ctzll(m));
     }
-    for (int64_t j = 0, t = scan_plain(row + p * item, n - p, item, idx + c); j < t; j++) idx[c++] += (int32_t)p;
+    for (int64_t j = 0, t = scan_plain(row + p * item, n - p, item, idx + c, raw); j < t; j++) idx[c++] += (int32_t)p;
+    copy_raw(row, item, idx, raw, 0, c);
     return c;
 }
 #endif
 
 static Scan scan_ink = scan_plain;
-#define INK_SLACK 16  /* a scan may write this many indices past its last */
 
 /* The scan versions this CPU can run, best first, into out (at most 4); returns how many. */
 static int scan_versions(Scan *out) {
@@ -451,14 +484,22 @@ static PyObject *py_inked(PyObject *self, PyObject *args) {
     } else {
         int64_t n = x.len / item;
         int32_t *idx = malloc((n + INK_SLACK) * sizeof(int32_t));
-        if (!idx) {
+        uint64_t *raw = malloc((n + INK_SLACK) * sizeof(uint64_t));
+        if (!idx || !raw) {
             PyErr_NoMemory();
         } else {
-            int64_t c = versions[version](x.buf, n, item, idx);
-            result = PyList_New(c);
-            for (int64_t j = 0; result && j < c; j++) PyList_SET_ITEM(result, j, PyLong_FromLong(idx[j]));
-            free(idx);
+            int64_t c = versions[version](x.buf, n, item, idx, raw);
+            PyObject *where = PyList_New(c), *bits = PyList_New(c);
+            for (int64_t j = 0; where && bits && j < c; j++) {
+                PyList_SET_ITEM(where, j, PyLong_FromLong(idx[j]));
+                PyList_SET_ITEM(bits, j, PyLong_FromUnsignedLongLong(item == 8 ? raw[j] : ((uint32_t *)raw)[j]));
+            }
+            if (where && bits) result = Py_BuildValue("(OO)", where, bits);
+            Py_XDECREF(where);
+            Py_XDECREF(bits);
         }
+        free(idx);
+        free(raw);
     }
     PyBuffer_Release(&x);
     return result;
@@ -474,8 +515,8 @@ static PyMethodDef methods[] = {
      " of every image of X."},
     {"exp", py_exp, METH_VARARGS, "exp(x, out, f64): out = e^x with the kernels' own exp (for testing it)."},
     {"inked", py_inked, METH_VARARGS,
-     "inked(x, item, version) -> the indices of the pixels of x (items of 1, 4 or 8 bytes) whose bits are not all"
-     " 0, by scan version `version` (0: the one used; the later ones: the versions for older CPUs, the last"
+     "inked(x, item, version) -> (indices, bits): the pixels of x (items of 1, 4 or 8 bytes) whose bits are not"
+     " all 0, and their bits, by scan version `version` (0: the one used; the later ones: the versions for older CPUs, the last"
      " plain C), or None when this CPU has no such version (for testing them)."},
     {NULL, NULL, 0, NULL},
 };
@@ -520,7 +561,8 @@ typedef struct {
    whole mini-batch when the first layer is stepped from them: see sgd_serial). */
 typedef struct {
     REAL *A, *D, *G, *Gb, *xv, *Wn, *D1;  /* Wn: the layers after the first untransposed, for the backward pass */
-    int32_t *idx;
+    int32_t *idx;  /* the inked pixels' offsets p * B in a block of the first layer's W^T */
+    void *raw;     /* the scan's values, room for one example */
     int64_t *n_ink;
 } FN(Scratch);
 
@@ -531,18 +573,32 @@ INLINE REAL FN(pixel)(const Images *im, const REAL *lut, int64_t r, int64_t p) {
     return (REAL)((const double *)im->X)[i];
 }
 
-/* The inked pixels of example r: their indices into idx, their brightnesses in REAL into xv (uint8
-   through the table, float converted); returns how many. */
-INLINE int64_t FN(inked_pixels)(const FN(Net) *net, int64_t r, int32_t *restrict idx, REAL *restrict xv) {
+/* The inked pixels of example r: their offsets p * B in a block of W^T into idx (so that a pixel's row is
+   one addressing away), their brightnesses in REAL into xv (uint8 v as v / 255 in REAL, correctly rounded:
+   the very numbers of the table lut; float converted); returns how many. */
+INLINE int64_t FN(inked_pixels)(const FN(Net) *net, int64_t r, int32_t *restrict idx, REAL *restrict xv,
+                                void *raw) {
     const Images *im = net->im;
     const unsigned char *row = im->X + r * im->n_cols * im->item;
-    int64_t n = scan_ink(row, im->n_cols, im->item, idx);
-    if (im->kind == U8)
-        for (int64_t j = 0; j < n; j++) xv[j] = net->lut[row[idx[j]]];
-    else if (im->kind == F32)
-        for (int64_t j = 0; j < n; j++) xv[j] = (REAL)((const float *)row)[idx[j]];
-    else
-        for (int64_t j = 0; j < n; j++) xv[j] = (REAL)((const double *)row)[idx[j]];
+    int64_t n = scan_ink(row, im->n_cols, im->item, idx, raw);
+    const uint32_t *restrict r32 = raw;
+    const uint64_t *restrict r64 = raw;
+    if (im->kind == U8) {
+        for (int64_t j = 0; j < n; j++) xv[j] = (REAL)r32[j] / (REAL)255;
+    } else if (im->kind == F32) {
+        for (int64_t j = 0; j < n; j++) {
+            float v;
+            memcpy(&v, r32 + j, 4);
+            xv[j] = (REAL)v;
+        }
+    } else {
+        for (int64_t j = 0; j < n; j++) {
+            double v;
+            memcpy(&v, r64 + j, 8);
+            xv[j] = (REAL)v;
+        }
+    }
+    for (int64_t j = 0; j < n; j++) idx[j] *= B;
     return n;
 }
 
@@ -654,12 +710,12 @@ INLINE void FN(matvec_inked)(const REAL *restrict W, int64_t rows, int64_t width
         V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
         int64_t j = 0;
         for (; j + 3 < n; j += 4) {
-            a0 += xv[j] * CAT(base + (int64_t)idx[j] * B);
-            a1 += xv[j + 1] * CAT(base + (int64_t)idx[j + 1] * B);
-            a2 += xv[j + 2] * CAT(base + (int64_t)idx[j + 2] * B);
-            a3 += xv[j + 3] * CAT(base + (int64_t)idx[j + 3] * B);
+            a0 += xv[j] * CAT(base + idx[j]);
+            a1 += xv[j + 1] * CAT(base + idx[j + 1]);
+            a2 += xv[j + 2] * CAT(base + idx[j + 2]);
+            a3 += xv[j + 3] * CAT(base + idx[j + 3]);
         }
-        for (; j < n; j++) a0 += xv[j] * CAT(base + (int64_t)idx[j] * B);
+        for (; j < n; j++) a0 += xv[j] * CAT(base + idx[j]);
         AT(out + blk * B) = (a0 + a1) + (a2 + a3);
     }
 }
@@ -684,7 +740,7 @@ INLINE void FN(outer_inked)(REAL *restrict G, int64_t rows, int64_t width, const
     for (int64_t blk = 0; blk < width / B; blk++) {
         V d = c * CAT(D + blk * B);
         REAL *base = G + blk * rows * B;
-        for (int64_t j = 0; j < n; j++) AT(base + (int64_t)idx[j] * B) += xv[j] * d;
+        for (int64_t j = 0; j < n; j++) AT(base + idx[j]) += xv[j] * d;
     }
 }
 
@@ -783,7 +839,7 @@ INLINE void FN(forward1)(const FN(Net) *net, int64_t r, FN(Scratch) *s, int64_t 
     const int64_t *lay = net->lay;
     int32_t *idx = s->idx + slot * net->ink_room;
     REAL *xv = s->xv + slot * net->ink_room;
-    int64_t n = FN(inked_pixels)(net, r, idx, xv);
+    int64_t n = FN(inked_pixels)(net, r, idx, xv, s->raw);
     s->n_ink[slot] = n;
     FN(matvec_inked)(net->W + lay[WO], lay[ROWS], lay[KP], idx, xv, n, s->A + lay[AO]);
     FN(add_vec)(s->A + lay[AO], net->b + lay[AO], lay[KP]);
@@ -827,7 +883,7 @@ INLINE int64_t FN(argmax)(const REAL *a, int64_t k) {
 INLINE void FN(prefetch_example)(const FN(Net) *net, int64_t r) {
     const Images *im = net->im;
     const char *row = (const char *)im->X + r * im->n_cols * im->item;
-    for (int64_t j = 0; j < im->n_cols * im->item; j += 64) __builtin_prefetch(row + j);
+    for (int64_t j = 0; j < im->n_cols * im->item; j += 64) __builtin_prefetch(row + j, 0, PREFETCH_LOCALITY);
     __builtin_prefetch(net->Y + r * net->lay[(net->L - 1) * LAY + K]);
 }
 
@@ -886,6 +942,7 @@ static void FN(place)(Arena *a, const FN(Net) *net, FN(Scratch) *s, int shares, 
         s[t].xv = arena_take(a, slots * net->ink_room * sizeof(REAL), 768);
         s[t].idx = arena_take(a, slots * net->ink_room * sizeof(int32_t), 3840);
         s[t].n_ink = arena_take(a, slots * sizeof(int64_t), 256);
+        s[t].raw = arena_take(a, net->ink_room * sizeof(uint64_t), 1280);
         if (gradients) {
             s[t].Wn = arena_take(a, (net->n_w - (net->L > 1 ? net->lay[LAY + WO] : net->n_w)) * sizeof(REAL), 1024);
             s[t].D = arena_take(a, net->n_a * sizeof(REAL), 2560);
@@ -1044,7 +1101,7 @@ KERNEL static void FN(forward_thread)(void *arg, int t, int threads) {
     for (int64_t i = lo; i < hi; i++) {
         if (i + PREFETCH_AHEAD < hi) {
             const char *row = (const char *)net->im->X + (i + PREFETCH_AHEAD) * net->im->n_cols * net->im->item;
-            for (int64_t j = 0; j < net->im->n_cols * net->im->item; j += 64) __builtin_prefetch(row + j);
+            for (int64_t j = 0; j < net->im->n_cols * net->im->item; j += 64) __builtin_prefetch(row + j, 0, PREFETCH_LOCALITY);
         }
         FN(forward1)(net, i, &job->s[t], 0);
         memcpy(job->out + i * k, job->s[t].A + last[AO], k * sizeof(REAL));
