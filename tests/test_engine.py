@@ -182,7 +182,7 @@ def test_soft_targets_as_in_the_reference():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_threaded_kernel_matches_reference(monkeypatch, dtype):
-    # The examples of each mini-batch split in two shares (run on two threads where there are two).
+    # The examples of each mini-batch split in SHARES shares (run on two threads where there are two).
     monkeypatch.setattr(engine, "PARALLEL_MIN_BATCH", 1)
     monkeypatch.setattr(engine, "_thread_count", 2)
     X = images(405, 60, seed=7)
@@ -194,7 +194,8 @@ def test_threaded_kernel_matches_reference(monkeypatch, dtype):
 
 @pytest.mark.parametrize("threads", [2, 3, 4, 8])
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_same_bytes_whatever_the_thread_count(threads, momentum):
+@pytest.mark.parametrize("shares", [2, engine.SHARES])
+def test_same_bytes_whatever_the_thread_count(threads, momentum, shares):
     # Mini-batches of PARALLEL_MIN_BATCH and more are shared among threads; the result must not depend
     # on how many there are (a run on a laptop repeats a run on a server, bit for bit).
     X = images(600, 64, seed=3)
@@ -204,7 +205,7 @@ def test_same_bytes_whatever_the_thread_count(threads, momentum):
         net = Network((64, 20, 10), seed=5, dtype=np.float32)
         engine.set_threads(n_threads)
         try:
-            net.fit(X, y, epochs=2, batch_size=engine.PARALLEL_MIN_BATCH * 2, learning_rate=0.5, momentum=momentum,
+            net.fit(X, y, epochs=2, batch_size=engine.PARALLEL_MIN_BATCH * shares, learning_rate=0.5, momentum=momentum,
                     weight_decay=1e-4, engine="compiled")
         finally:
             engine.set_threads(None)

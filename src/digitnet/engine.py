@@ -28,9 +28,12 @@ from .settings import ENGINES
 # Below this many images, predict with NumPy; below PARALLEL_MIN_IMAGES, on one thread.
 COMPILED_MIN_IMAGES = 64
 PARALLEL_MIN_IMAGES = 2000
-# From this mini-batch size on, each mini-batch's examples are cut into SHARES shares, each summed
-# into its own gradient, the shares then added in a fixed order; the threads (however many) work on
-# the shares. The bytes depend on SHARES only, never on the number of threads or cores.
+# From this mini-batch size on, each mini-batch's examples are cut into shares of at least
+# PARALLEL_MIN_BATCH examples, at most SHARES of them (see _shares), each summed into its own
+# gradient, the shares then added in a fixed order; the threads (however many) work on the shares.
+# The bytes depend on the mini-batch size only, never on the number of threads or cores. Every share
+# costs a gradient to zero and add and a step's worth of cache traffic between the cores, so a share
+# needs enough examples to pay for it.
 PARALLEL_MIN_BATCH = 50
 SHARES = 4
 # The progress callback is called about this many times per epoch.
@@ -293,7 +296,7 @@ def _run_numpy(net, X, Y, order, batch_size, opt, progress=None, keep=None, chun
 
 def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, chunk_costs=None) -> Summed:
     k = _load_kernels()
-    shares = SHARES if batch_size >= PARALLEL_MIN_BATCH else 1  # shares of a mini-batch, run on the threads
+    shares = _shares(batch_size)
     packed = _packed_for(net, opt, keep)
     X, kind, lut = _kernel_inputs(net, X)
     Y = np.ascontiguousarray(Y, dtype=net.dtype)
@@ -325,6 +328,12 @@ def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, c
         if keep is not None:
             keep.update(packed=packed, net=net, opt=opt, written=_parameters(net, opt))
     return Summed(total, right)
+
+
+def _shares(batch_size: int) -> int:
+    """The shares a mini-batch of ``batch_size`` is cut into for the threads: 1 (one thread) below
+    PARALLEL_MIN_BATCH, else one per PARALLEL_MIN_BATCH examples, at most SHARES."""
+    return max(1, min(SHARES, batch_size // PARALLEL_MIN_BATCH))
 
 
 def _parameters(net: Any, opt: Any) -> list[np.ndarray]:
