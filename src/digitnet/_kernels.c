@@ -759,16 +759,33 @@ INLINE void FN(back_matvec)(const REAL *restrict Wn, int64_t rows, int64_t width
     }
 }
 
-/* Wn = the untransposed copy of the layers after the first (for the backward pass), from W */
+/* Wn = the untransposed copy of the layers after the first (for the backward pass), from W: tiles of
+   16 x 16 transposed in registers, in four rounds that each swap one bit of the row and column indices
+   (rows i and i + h exchange their halves of width h) */
 INLINE void FN(transpose)(const REAL *restrict W, const int64_t *lay, int64_t L, REAL *restrict Wn) {
+    IV lo[4], hi[4];  /* the two shuffles of each round, h = 8, 4, 2, 1 */
+    for (int r = 0, h = B / 2; r < 4; r++, h /= 2)
+        for (int c = 0; c < B; c++) {
+            lo[r][c] = c & h ? B + c - h : c;
+            hi[r][c] = c & h ? B + c : c + h;
+        }
     for (int64_t l = 1; l < L; l++) {
         const int64_t *c = lay + l * LAY;
         const REAL *w = W + c[WO];
         REAL *wn = Wn + c[WO] - lay[LAY + WO];
         for (int64_t kb = 0; kb < c[KP] / B; kb++)
-            for (int64_t p = 0; p < c[ROWS]; p++)
-                for (int kk = 0; kk < B; kk++)
-                    wn[((p / B) * c[KP] + kb * B + kk) * B + p % B] = w[(kb * c[ROWS] + p) * B + kk];
+            for (int64_t pb = 0; pb < c[ROWS] / B; pb++) {
+                V t[B];
+                for (int i = 0; i < B; i++) t[i] = CAT(w + (kb * c[ROWS] + pb * B + i) * B);
+                for (int r = 0, h = B / 2; r < 4; r++, h /= 2)
+                    for (int i = 0; i < B; i++)
+                        if (!(i & h)) {
+                            V x = t[i], y = t[i + h];
+                            t[i] = __builtin_shuffle(x, y, lo[r]);
+                            t[i + h] = __builtin_shuffle(x, y, hi[r]);
+                        }
+                for (int i = 0; i < B; i++) AT(wn + (pb * c[KP] + kb * B + i) * B) = t[i];
+            }
     }
 }
 
