@@ -137,6 +137,7 @@ static int64_t scan_avx512(const unsigned char *row, int64_t n, int64_t item, in
         if (item == 1) {
             __m512i v = _mm512_maskz_loadu_epi8(left == 64 ? ~0ULL : (1ULL << left) - 1, row + p);
             uint64_t m = _mm512_test_epi8_mask(v, v);
+            if (!m) continue;  /* 64 blank pixels (MNIST's top and bottom rows): nothing to pack */
             const __m512i sixteen = _mm512_set1_epi32(16);
             PACK16((__mmask16)m, at, _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(v, 0)));
             at = _mm512_add_epi32(at, sixteen);
