@@ -4,22 +4,24 @@ The same arithmetic as Network.backprop and optimizer.sgd_batches (their NumPy c
 specification, and the tests compare the two), arranged for the hardware:
 
 - A whole run of mini-batches per call, with the GIL released: no return to Python between steps.
-- The images are read as stored: uint8 0-255 through a table lut[v] = dtype(v) / dtype(255) (the
-  very numbers the NumPy path computes), or float32/float64 brightnesses converted pixel by pixel
-  to the network's dtype. The data are never copied; example order[j] is read in place.
+- The images are read as stored: uint8 0-255 as v / 255 in the network's dtype (correctly rounded: the
+  very numbers of the table lut[v] = dtype(v) / dtype(255) that the NumPy path computes and the
+  callers pass), or float32/float64 brightnesses converted to the network's dtype. The data are never
+  copied; example order[j] is read in place.
 - The input layer skips blank pixels: each example's inked pixels (about 150 of MNIST's 784) are listed
-  by a vector scan (64 uint8 or 16 float32 pixels compared at once, the set bits of the mask read off),
+  by a vector scan (64 uint8 or 16 float32 pixels compared at once, the inked lanes packed to the front),
   and only their rows of W^T are worked on, in the forward pass (z = W x) and in the gradient
   (dC/dW = delta x^T).
 - Plain SGD on one thread steps the first layer straight from each example's inked pixels and delta
   (the gradient's rows of blank pixels are 0: their weights do not change), after the mini-batch's
   forward and backward passes.
 - exp is written out for vectors (no call to the C library): a block of 16 sigmoids is vector code too.
-- Mini-batches of several shares (engine.PARALLEL_MIN_BATCH and more) run on threads: share t's
-  examples sum into their own gradient, the shares are then added in a fixed order, so the bytes
-  do not depend on the number of threads.
-- Each function is compiled for AVX-512, AVX2 and plain x86-64 (target_clones), and the one for
-  the running CPU is picked when the module loads: no -march=native, the same build runs anywhere.
+- Mini-batches of several shares (engine._shares: one per engine.PARALLEL_MIN_BATCH examples, at most
+  engine.SHARES) run on threads: share t's examples sum into their own gradient, the shares are then
+  added in a fixed order, so the bytes do not depend on the number of threads.
+- Each function is compiled for AVX-512, AVX2 and plain x86-64 (target_clones; the ink scan written
+  for each), and the one for the running CPU is picked when the module loads: no -march=native, the
+  same build runs anywhere.
 
 Memory layout. All layers' parameters sit in flat arrays (W, b, vW, vb), described by `lay`, one
 row (int64) per layer: K (neurons), KP (K padded to a multiple of 16), ROWS (inputs: the previous
@@ -557,7 +559,7 @@ typedef struct {
     REAL eta, mu, lam;
 } FN(Net);
 
-/* A share's scratch. Its examples' inked pixels: example e's indices at idx + e * ink_room, brightnesses at
+/* A share's scratch. Its examples' inked pixels: example e's offsets at idx + e * ink_room, brightnesses at
    xv + e * ink_room, count n_ink[e], first-layer delta at D1 + e * KP (room for one example, or for a
    whole mini-batch when the first layer is stepped from them: see sgd_serial). */
 typedef struct {
@@ -566,13 +568,6 @@ typedef struct {
     void *raw;     /* the scan's values, room for one example */
     int64_t *n_ink;
 } FN(Scratch);
-
-INLINE REAL FN(pixel)(const Images *im, const REAL *lut, int64_t r, int64_t p) {
-    int64_t i = r * im->n_cols + p;
-    if (im->kind == U8) return lut[im->X[i]];
-    if (im->kind == F32) return (REAL)((const float *)im->X)[i];
-    return (REAL)((const double *)im->X)[i];
-}
 
 /* The inked pixels of example r: their offsets p * B in a block of W^T into idx (so that a pixel's row is
    one addressing away), their brightnesses in REAL into xv (uint8 v as v / 255 in REAL, correctly rounded:
