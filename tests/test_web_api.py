@@ -378,3 +378,18 @@ def test_model_info_says_how_the_page_writes_its_activations_and_cost(
     assert (model["activation"], model["cost"]) == (activation, cost)
     assert (model["hidden_symbol"], model["output_symbol"]) == (hidden, output)
     assert model["hidden_bounded"] is bounded and model["cost_formula"] == formula
+
+
+def test_a_runs_history_is_the_one_fit_writes(client: TestClient) -> None:
+    # The page's training takes its steps in pieces, and fit in one go: the same steps, so the same
+    # epoch records (the training's cost and accuracy those of the steps' own forward passes).
+    started = ok(client.post("/api/train", json={**TINY, "epochs": 2}))["settings"]
+    run = wait_for(client, ("finished", "failed"))
+    assert run["state"] == "finished"
+    X, y = small_data()[:2]
+    net = Network(started["sizes"], activation=started["activation"], cost=started["cost"], seed=started["seed"])
+    history = net.fit(X[:started["limit"]], y[:started["limit"]], epochs=2, batch_size=started["batch_size"],
+                      learning_rate=started["learning_rate"])
+    for page, fitted in zip(run["history"], history, strict=True):
+        assert page["train_cost"] == pytest.approx(fitted["train_cost"], rel=1e-12)
+        assert page["train_accuracy"] == fitted["train_accuracy"]

@@ -58,6 +58,7 @@ class Stepper:
         self._epoch_rng: dict[str, Any] | None = None
         self.last_cost = float("nan")  # the mean cost over the mini-batches of the last run(), before their steps
         self.last_costs: list[tuple[int, float]] = []  # run(within=True): (step, mean cost) of its stretches
+        self.last_right = 0  # how many examples of the last run() were guessed right, before their steps
 
     @property
     def epoch(self) -> int:
@@ -103,8 +104,9 @@ class Stepper:
         self.opt.start_epoch(self.epoch)
         chunks: list[tuple[int, float]] | None = [] if within else None
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected just below
-            total = self._run(self.net, self.X, self.Y, order[i * m:(i + n) * m], m, self.opt, None,
-                              self._keep, chunks).cost
+            summed = self._run(self.net, self.X, self.Y, order[i * m:(i + n) * m], m, self.opt, None,
+                               self._keep, chunks)
+        total, self.last_right = summed.cost, summed.right
         self.last_cost = total / len(order[i * m:(i + n) * m])
         self.last_costs = []
         before = 0

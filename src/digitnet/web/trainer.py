@@ -40,9 +40,8 @@ from typing import Any
 import numpy as np
 
 from ..checks import brightness
-from ..engine import predict_proba
 from ..errors import DigitNetError
-from ..evaluation import evaluate, judge
+from ..evaluation import evaluate
 from ..network import Network
 from ..replay import Recording
 from ..stepper import Settings, Stepper
@@ -397,7 +396,7 @@ class Trainer:
         stepper, recording = run.stepper, run.recording
         assert stepper is not None and recording is not None
         per_step = 0.0  # seconds per mini-batch, measured
-        epoch_total, epoch_started, fed = 0.0, time.perf_counter(), 0.0
+        epoch_total, epoch_right, epoch_started, fed = 0.0, 0, time.perf_counter(), 0.0
         while not stepper.done:
             waiting = time.perf_counter()
             single = self._check_controls(run)
@@ -416,6 +415,7 @@ class Trainer:
             if watched:
                 recording.snap(stepper)  # what was shown can be replayed at once
             epoch_total += stepper.last_cost * min(taken * stepper.settings.batch_size, len(stepper.X))
+            epoch_right += stepper.last_right
             self._after_piece(run, stepper, sample, before)
             now = time.perf_counter()
             if single or slow or (watched and now - fed >= 1 / FEED_HZ):
@@ -423,8 +423,9 @@ class Trainer:
                 self._add_point(run, stepper.net, stepper.position, sample)
                 self._add_weights(run, stepper.net)
             if stepper.step % stepper.steps_per_epoch == 0:
-                self._end_epoch(run, stepper, epoch_total / len(stepper.X), now - epoch_started, sample, validation)
-                epoch_total, epoch_started = 0.0, time.perf_counter()
+                self._end_epoch(run, stepper, epoch_total / len(stepper.X), epoch_right / len(stepper.X),
+                                now - epoch_started, sample, validation)
+                epoch_total, epoch_right, epoch_started = 0.0, 0, time.perf_counter()
             if slow and not single:
                 self._sleep(run, (run.speed or 0.0) - (time.perf_counter() - started))
 
@@ -462,14 +463,14 @@ class Trainer:
         return {"indices": idx.tolist(), "batch_cost": net.cost(_floats(net, stepper.X[idx]), stepper.Y[idx]),
                 "sample_cost": net.cost(_floats(net, sample[0]), sample[1])}
 
-    def _end_epoch(self, run: Run, stepper: Stepper, train_cost: float, seconds: float,
+    def _end_epoch(self, run: Run, stepper: Stepper, train_cost: float, train_accuracy: float, seconds: float,
                    sample: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray]) -> None:
-        """The epoch's record, as Network.fit writes it; the network is as the epoch left it."""
+        """The epoch's record, as Network.fit writes it (the training's cost and accuracy those of its
+        steps' own forward passes); the network is as the epoch left it."""
         net = stepper.net
         test = evaluate(net, *validation)
-        train = judge(net, predict_proba(net, stepper.X), np.argmax(stepper.Y, axis=1))
         record = {"epoch": stepper.epoch, "learning_rate": stepper.opt.learning_rate, "train_cost": train_cost,
-                  "train_accuracy": train.accuracy, "test_cost": test.cost, "test_accuracy": test.accuracy,
+                  "train_accuracy": train_accuracy, "test_cost": test.cost, "test_accuracy": test.accuracy,
                   "seconds": seconds}
         net.history.append(record)
         if run.recording is not None:
