@@ -216,6 +216,63 @@ def test_same_bytes_whatever_the_thread_count(threads, momentum, shares):
         assert W.tobytes() == W_other.tobytes()
 
 
+
+# -- the images packed once per fit ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["uint8", "float32", "float64"])
+@pytest.mark.parametrize("net_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("batch_size", [10, 100])
+def test_packed_images_train_the_same_bytes(kind, net_dtype, threads, batch_size):
+    # fit packs the inked pixels once; the kernel reading them must do the very arithmetic of reading the
+    # images as stored, so every trained network keeps its bytes.
+    X = images(700, 64, seed=4, kind=kind)
+    X[5, 20] = -0.0 if kind != "uint8" else 0  # a negative zero is ink (its bits are not 0): it adds 0
+    y = labels(700, 10, seed=4)
+    nets = []
+    for packed in (False, True):
+        net = Network((64, 20, 10), seed=6, dtype=net_dtype)
+        opt = SGD(0.5, 0.9 if batch_size == 100 else 0.0)
+        opt.init_state(net)
+        Y = net.one_hot(y, len(X))
+        data = engine.pack(net, X, "compiled") if packed else X
+        assert isinstance(data, engine.Ink) == packed
+        engine.set_threads(threads)
+        try:
+            for epoch in range(2):
+                engine.select("compiled")(net, data, Y, np.random.default_rng(epoch).permutation(len(X)), batch_size,
+                                          opt)
+        finally:
+            engine.set_threads(None)
+        nets.append(net)
+    for a, b in zip(nets[0].W + nets[0].b, nets[1].W + nets[1].b):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_the_packed_images_are_the_inked_pixels():
+    X = images(50, 40, seed=2, kind="float64")
+    net = Network((40, 8, 3), seed=0, dtype=np.float32)
+    ink = engine.pack(net, X, "compiled")
+    assert len(ink) == 50 and ink.pix.dtype == np.uint16 and ink.val.dtype == np.float32
+    for r in range(50):
+        where = np.flatnonzero(X[r])
+        assert ink.pix[ink.start[r]:ink.start[r + 1]].tolist() == where.tolist()
+        assert ink.val[ink.start[r]:ink.start[r + 1]].tobytes() == X[r, where].astype(np.float32).tobytes()
+    assert engine.pack(net, X, "numpy") is X
+
+
+def test_bad_packed_images_are_refused():
+    net = Network((16, 8, 3), seed=0)
+    X = images(10, 16, seed=0)
+    ink = engine.pack(net, X, "compiled")
+    ink.start = ink.start.copy()
+    ink.start[3] = ink.start[4] + 1  # not ascending
+    opt = SGD(0.5)
+    opt.init_state(net)
+    with pytest.raises(ValueError, match="bad packed images"):
+        engine.select("compiled")(net, ink, net.one_hot(labels(10, 3, 0), 10), np.arange(10), 5, opt)
+
+
 def test_the_number_of_threads_is_checked():
     with pytest.raises(ConfigError, match="whole number >= 1"):
         engine.set_threads(0)

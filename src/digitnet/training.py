@@ -45,12 +45,11 @@ def fit(
 ) -> list[dict[str, Any]]:
     """Train ``net`` by SGD on mini-batches of (X, y) shuffled each epoch; returns the history.
 
-    X: images (N, 784), float in [0, 1] or uint8 0-255 (kept as uint8: 4x less memory traffic).
-    y: labels (N,) or one-hot (N, 10). settings: a TrainingSettings (default: its defaults);
-    setting_values (epochs=..., learning_rate=...) replace some of them.
-    validation_data: (X_test, y_test), evaluated after each epoch.
-    callback(record) is called after each epoch; if it returns True, training stops early.
-    progress(done, total) is called as mini-batches are done within an epoch (for progress bars).
+    X: images (N, 784), float in [0, 1] or uint8 0-255 (their inked pixels packed once, for all epochs).
+    y: labels (N,) or one-hot (N, 10). settings: a TrainingSettings (default: its defaults); setting_values
+    (epochs=..., learning_rate=...) replace some of them.
+    validation_data: (X_test, y_test), evaluated after each epoch. callback(record) is called after each
+    epoch; if it returns True, training stops early. progress(done, total): as mini-batches are done.
     engine: "auto" (compiled when available), "compiled" or "numpy" (the reference); default: settings'.
     optimizer, start_epoch: the state of an interrupted run, to resume it exactly.
 
@@ -76,6 +75,7 @@ def fit(
     opt.configure(settings)
     opt.init_state(net)
     run = fast.select(engine or settings.engine)
+    images = fast.pack(net, X, engine or settings.engine)  # once: every epoch reads the same inked pixels
 
     for epoch in range(start_epoch, settings.epochs):
         opt.start_epoch(epoch)
@@ -91,7 +91,7 @@ def fit(
             order = net.rng.permutation(len(X))
             # A diverging run overflows; that is detected just below, so NumPy need not warn too.
             with np.errstate(over="ignore", invalid="ignore"):
-                summed = run(net, X, Y, order, settings.batch_size, opt, progress)
+                summed = run(net, images, Y, order, settings.batch_size, opt, progress)
             train_cost = summed.cost / len(X)
             if not _finite(net, train_cost):
                 _restore(net, opt, saved)
