@@ -17,13 +17,12 @@ def test_the_local_cluster_s_workers_start_without_dask_s_malloc_trim_threshold(
     """Dask's nanny would start each worker with MALLOC_TRIM_THRESHOLD_=65536, which in glibc fixes the
     mmap threshold: every array of a trial above 128 KB is then mapped and unmapped afresh, epoch
     after epoch. The local cluster's workers start without it, and keep Dask's one BLAS thread each."""
-    from digitnet.sweep.runner import LOCAL_WORKER_ENVIRON, dask_client
+    from digitnet.sweep.runner import dask_client
 
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # as in a shell that does not set it
     names = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")
     with dask_client(None, 1) as client:
         seen = list(client.run(_environ, names).values())
-    assert LOCAL_WORKER_ENVIRON == {"MALLOC_TRIM_THRESHOLD_": None}
     assert seen == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}]
     assert "MALLOC_TRIM_THRESHOLD_" not in os.environ  # nor set in this process for later workers
 
@@ -36,3 +35,17 @@ def test_a_malloc_trim_threshold_set_in_the_environment_still_reaches_the_worker
     with dask_client(None, 1) as client:
         seen = list(client.run(_environ, ("MALLOC_TRIM_THRESHOLD_",)).values())
     assert seen == [{"MALLOC_TRIM_THRESHOLD_": "131072"}]
+
+
+def _profiling() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+def test_the_local_cluster_s_workers_do_not_profile_the_trials() -> None:
+    """The statistical profiler feeds a dashboard the local cluster does not start; off, it costs nothing."""
+    from digitnet.sweep.runner import dask_client
+
+    with dask_client(None, 1) as client:
+        assert list(client.run(_profiling).values()) == [False]

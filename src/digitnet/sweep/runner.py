@@ -46,15 +46,21 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-# What the local cluster's workers start with, over Dask's own choice (None: not set). Dask's nanny
-# sets MALLOC_TRIM_THRESHOLD_=65536 in each worker so that freed memory goes back to the system at
-# once; in glibc, setting it also fixes the mmap threshold at 128 KB, so every larger array of a
-# trial (each epoch's outputs for the 60,000 training images, its shuffle, the test set's outputs)
-# is mapped afresh and unmapped again: thousands of page faults per epoch, and more CPU time per
-# trial (see README). A trial's arrays are a few MB, reused epoch after epoch: glibc's default
-# keeps them. The other variables Dask sets (OMP_NUM_THREADS=1 and the like: one BLAS thread per
-# worker) stay. A variable set in the environment digitnet runs in still wins, as in Dask.
-LOCAL_WORKER_ENVIRON: dict[str, str | None] = {"MALLOC_TRIM_THRESHOLD_": None}
+# The local cluster's Dask configuration, over Dask's defaults, for workers that each train trial
+# after trial on a core of their own:
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    # Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536, so that freed memory goes
+    # back to the system at once. In glibc, setting it also fixes the mmap threshold at 128 KB: every
+    # larger array of a trial (each epoch's outputs for the 60,000 training images, its shuffle, the
+    # test set's outputs) is then mapped afresh and unmapped again, thousands of page faults an epoch
+    # where a plain process reuses its memory, and more CPU time per trial (see README). None: not
+    # set; Dask's other variables (OMP_NUM_THREADS=1 and the like, one BLAS thread per worker) stay,
+    # and a variable set in the environment digitnet runs in still wins, as in Dask.
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # Each worker's statistical profiler samples the running task every 10 ms on the worker's event
+    # loop, for a dashboard that the local cluster does not start.
+    "distributed.worker.profile.enabled": False,
+}
 
 
 @contextmanager
@@ -62,7 +68,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     """A Dask client: of the scheduler at ``scheduler`` (tcp://HOST:PORT), else of a new local cluster.
 
     The local cluster has one single-threaded worker process per core (``workers`` to choose), each
-    started with LOCAL_WORKER_ENVIRON, and is shut down on leaving, also on Ctrl-C.
+    started with LOCAL_CLUSTER_CONFIG, and is shut down on leaving, also on Ctrl-C.
     """
     distributed = import_distributed()
     if scheduler:
@@ -80,8 +86,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     import dask
 
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{name}": value
-                          for name, value in LOCAL_WORKER_ENVIRON.items()}):  # read as the workers' nannies start
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read as the workers' nannies start, passed on to the workers
         cluster = distributed.LocalCluster(n_workers=workers or cores(), threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.ERROR)
     client = distributed.Client(cluster)
