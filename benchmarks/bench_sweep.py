@@ -57,6 +57,15 @@ def _cpu(processes: list[Any]) -> float:
     return sum(t.user + t.system for t in (p.cpu_times() for p in processes))
 
 
+def _others(own: list[Any]) -> float:
+    """The CPU seconds the machine has spent so far on other work than the processes ``own``."""
+    import psutil
+
+    t = psutil.cpu_times()
+    busy = sum(getattr(t, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+    return busy - _cpu(own)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=8, help="trials per round (seeds of the 16-16 network)")
@@ -78,12 +87,14 @@ def main() -> None:
     serial_s: list[float] = []
     sweep_s: list[float] = []
     serial_cpu = sweep_cpu = training = 0.0
+    others: dict[str, float] = {"serial": 0.0, "sweep": 0.0}  # CPU seconds of other work during each way
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         with dask_client(None, workers) as client:
             start_s = time.perf_counter() - started
             address = client.scheduler.address
             processes = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
+            own = [psutil.Process(), *processes]  # this process holds the scheduler and the nannies too
             run(Path(tmp) / "warm.db", scheduler=address, seed=[10_000, 10_001], epochs=1, limit=100, progress=False)
             trial.run_trial({**grid.trials(grid.values_of({"seed": ["10000"], "epochs": 1, "limit": 100}))[0],
                              "data": None}, data)  # this process warm too
@@ -92,16 +103,18 @@ def main() -> None:
                 settings = grid.trials(grid.values_of({"seed": [str(s) for s in seeds], "epochs": args.epochs,
                                                        "limit": args.limit}))
                 for arm in (("serial", "sweep") if r % 2 == 0 else ("sweep", "serial")):
+                    other_cpu = _others(own)
                     if arm == "serial":
                         seconds, cpu = serially(settings, data)
                         serial_s.append(seconds)
                         serial_cpu += cpu
                     else:
-                        seconds, own, cpu = swept(Path(tmp) / f"round{r}.db", address, seeds, args.epochs,
-                                                  args.limit, processes)
+                        seconds, own_seconds, cpu = swept(Path(tmp) / f"round{r}.db", address, seeds,
+                                                          args.epochs, args.limit, processes)
                         sweep_s.append(seconds)
-                        training += own
+                        training += own_seconds
                         sweep_cpu += cpu
+                    others[arm] += _others(own) - other_cpu
     trials = args.rounds * args.trials
     ratios = [s / w for s, w in zip(serial_s, sweep_s)]
     result = {
@@ -117,6 +130,8 @@ def main() -> None:
         "overhead_seconds_per_trial": round((sum(sweep_s) * workers - training) / trials, 3),
         "serial_cpu_seconds_per_trial": round(serial_cpu / trials, 3),
         "worker_cpu_seconds_per_trial": round(sweep_cpu / trials, 3),
+        "other_work_cores": {"serial": round(others["serial"] / sum(serial_s), 2),
+                             "sweep": round(others["sweep"] / sum(sweep_s), 2)},
         "note": f"{args.rounds} rounds of {args.trials} trials, the two ways in turns, the median of the rounds' "
                 f"ratios; the sweep's time includes its client, the data's scatter and the database, not the "
                 f"cluster's start ({start_s:.1f} s, once)",
