@@ -52,3 +52,26 @@ def test_a_spec_file_gives_the_same_trials_as_the_options(tmp_path: Path) -> Non
 def test_bad_values_are_config_errors_naming_the_option(given: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         grid.trials(grid.values_of(given))
+
+
+def test_the_trials_with_the_most_work_are_submitted_first() -> None:
+    """Epochs x images x weights, the biggest first, so that a sweep does not end on a long trial alone."""
+    import numpy as np
+
+    from digitnet.run import TrainingData
+    from digitnet.sweep.runner import longest_first
+
+    data = TrainingData(np.zeros((1000, 784), np.uint8), np.zeros(1000, np.int64), np.zeros((10, 784), np.float32),
+                        np.zeros(10, np.int64), tuple("0123456789"))
+    todo = grid.trials(grid.values_of({"hidden": ["8", "64", "16,16"], "epochs": [1, 3], "limit": [None, 100]}))
+    ordered = longest_first(todo, data)
+
+    def work(s: dict) -> int:
+        sizes = [784, *s["hidden"], 10]
+        return s["epochs"] * (s["limit"] or 1000) * sum(a * b for a, b in zip(sizes, sizes[1:]))
+
+    assert sorted(map(grid.trial_id, ordered)) == sorted(map(grid.trial_id, todo))  # the same trials
+    assert [work(s) for s in ordered] == sorted((work(s) for s in todo), reverse=True)
+    assert ordered[0]["hidden"] == (64,) and ordered[0]["epochs"] == 3 and ordered[0]["limit"] is None
+    same = grid.trials(grid.values_of({"seed": ["0", "1", "2"]}))
+    assert longest_first(same, data) == same  # equal work: the sweep's own order

@@ -112,7 +112,7 @@ def execute(client: Any, out: Any, todo: list[dict[str, Any]], data: training_ru
     """Run the trials ``todo`` on ``client``'s cluster, recording each as it finishes; returns how many recorded."""
     distributed = import_distributed()
     shared = client.scatter(data, broadcast=True, hash=False)  # once per worker, not once per trial
-    settings_of = {f"trial-{grid.trial_id(s)}": s for s in todo}
+    settings_of = {f"trial-{grid.trial_id(s)}": s for s in longest_first(todo, data)}  # submitted in this order
     futures = [client.submit(run_trial, s, shared, models is not None, key=key, pure=False)
                for key, s in settings_of.items()]
     written = 0
@@ -129,6 +129,20 @@ def execute(client: Any, out: Any, todo: list[dict[str, Any]], data: training_ru
         for future in futures:
             future.cancel()
     return written
+
+
+def longest_first(todo: list[dict[str, Any]], data: training_run.TrainingData) -> list[dict[str, Any]]:
+    """The trials, the most work first: epochs x training images x weights (equal ones in their order).
+
+    Dask starts the trials in the order they were submitted, so the last to start are short: no
+    worker then waits long at the end of a sweep while another still trains a big network.
+    """
+    def work(settings: Mapping[str, Any]) -> int:
+        sizes = training_run.sizes_for(settings, data)
+        images = len(data.training(settings.get("limit"))[0])
+        return int(settings["epochs"]) * images * sum(n * k for n, k in zip(sizes, sizes[1:]))
+
+    return sorted(todo, key=work, reverse=True)
 
 
 def _result_of(future: Any, settings: Mapping[str, Any]) -> dict[str, Any]:
