@@ -175,14 +175,22 @@ def live_feed(result: dict[str, Any]) -> Figures:
 
 def sweep_speed(result: dict[str, Any]) -> Figures:
     """bench_sweep's results: trials per minute on the local cluster against one after another."""
-    rows = [["one after another, in one process", f"{result['serial_trials_per_minute']:.1f}", ""],
+    rows = [["one after another, in one process", f"{result['serial_trials_per_minute']:.1f}", "",
+             f"{result['serial_cpu_seconds_per_trial']:.2f} (its training thread)"],
             [f"the local cluster of {result['workers']} workers", f"{result['sweep_trials_per_minute']:.1f}",
-             f"{result['speedup']:.2f}x, {result['overhead_seconds_per_trial']:.2f} s of overhead per trial"]]
+             f"{result['speedup']:.2f}x, {result['overhead_seconds_per_trial']:.2f} s of overhead per trial",
+             f"{result['worker_cpu_seconds_per_trial']:.2f} (the worker processes, Dask's threads included)"]]
+    others = result["other_work_cores"]
+    load = (f"; load average {result['load_average_1min_at_start']:.1f} at the start, "
+            f"{result['load_average_1min']:.1f} at the end (the sweep's own workers included); other work on "
+            f"the machine took {others['serial']:.2f} cores on average while the trials ran one after another, "
+            f"{others['sweep']:.2f} while they ran as a sweep")
     return {"machine": machine(result), "date": date(result),
             "command": "PYTHONPATH=src python benchmarks/bench_sweep.py",
             "note": f"{result['trials']} trials of the 16-16 network, {result['epochs']} epochs each on "
-                    f"{'all 60,000' if result['limit'] is None else result['limit']} images; {result['note']}",
-            "columns": ["trials run", "trials per minute", "against one after another"], "rows": rows}
+                    f"{'all 60,000' if result['limit'] is None else result['limit']} images; {result['note']}{load}",
+            "columns": ["trials run", "trials per minute", "against one after another", "CPU seconds per trial"],
+            "rows": rows}
 
 
 def atlas(result: dict[str, Any]) -> Figures:
