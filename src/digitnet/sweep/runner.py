@@ -51,11 +51,11 @@ def cores() -> int:
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     # Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536, so that freed memory goes
     # back to the system at once. In glibc, setting it also fixes the mmap threshold at 128 KB: every
-    # larger array of a trial (each epoch's outputs for the 60,000 training images, its shuffle, the
-    # test set's outputs) is then mapped afresh and unmapped again, thousands of page faults an epoch
-    # where a plain process reuses its memory, and more CPU time per trial (see README). None: not
-    # set; Dask's other variables (OMP_NUM_THREADS=1 and the like, one BLAS thread per worker) stay,
-    # and a variable set in the environment digitnet runs in still wins, as in Dask.
+    # larger array of a trial (each epoch's shuffle of the 60,000 training images, the test set's
+    # outputs and the temporaries of its cost) is then mapped afresh and unmapped again, thousands
+    # of page faults an epoch where a plain process reuses its memory, and more CPU time per trial
+    # (see README). None: not set. Dask's other variables (OMP_NUM_THREADS=1 and the like, one BLAS
+    # thread per worker) stay, and a variable set in the environment digitnet runs in still wins.
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     # Each worker's statistical profiler samples the running task every 10 ms on the worker's event
     # loop, for a dashboard that the local cluster does not start.
