@@ -130,8 +130,8 @@ def main() -> None:
         "overhead_seconds_per_trial": round((sum(sweep_s) * workers - training) / trials, 3),
         "serial_cpu_seconds_per_trial": round(serial_cpu / trials, 3),
         "worker_cpu_seconds_per_trial": round(sweep_cpu / trials, 3),
-        "other_work_cores": {"serial": round(others["serial"] / sum(serial_s), 2),
-                             "sweep": round(others["sweep"] / sum(sweep_s), 2)},
+        "other_work_cores": {"serial": round(max(0.0, others["serial"] / sum(serial_s)), 2),  # none: a hair below 0
+                             "sweep": round(max(0.0, others["sweep"] / sum(sweep_s)), 2)},
         "note": f"{args.rounds} rounds of {args.trials} trials, the two ways in turns, the median of the rounds' "
                 f"ratios; the sweep's time includes its client, the data's scatter and the database, not the "
                 f"cluster's start ({start_s:.1f} s, once)",

@@ -183,8 +183,8 @@ def sweep_speed(result: dict[str, Any]) -> Figures:
     others = result["other_work_cores"]
     load = (f"; load average {result['load_average_1min_at_start']:.1f} at the start, "
             f"{result['load_average_1min']:.1f} at the end (the sweep's own workers included); other work on "
-            f"the machine took {others['serial']:.2f} cores on average while the trials ran one after another, "
-            f"{others['sweep']:.2f} while they ran as a sweep")
+            f"the machine took {max(0.0, others['serial']):.2f} cores on average while the trials ran one after "
+            f"another, {max(0.0, others['sweep']):.2f} while they ran as a sweep")
     return {"machine": machine(result), "date": date(result),
             "command": "PYTHONPATH=src python benchmarks/bench_sweep.py",
             "note": f"{result['trials']} trials of the 16-16 network, {result['epochs']} epochs each on "
