@@ -10,9 +10,10 @@ warm-up epoch.
     python benchmarks/bench_training.py --quick    # a CI-sized run (well under a minute)
 
 Implementations:
-  digitnet            Network's compiled engine (engine="compiled", C built at install): uint8 images, many
-                      mini-batches per call, its default threads (the cores other work leaves idle,
-                      so on a loaded machine possibly one).
+  digitnet            Network's compiled engine (engine="compiled", C built at install): uint8 images, their
+                      inked pixels packed once as fit packs them (engine.pack), many mini-batches per call,
+                      its default threads (the cores other work leaves idle, so on a loaded machine
+                      possibly one).
   digitnet 1 thread   the same on one thread (differs only from mini-batches of 50 on, where the
                       examples of a mini-batch are shared among threads).
   digitnet numpy      digitnet's NumPy reference (engine="numpy": one Network.backprop per mini-batch).
@@ -137,6 +138,7 @@ class Digitnet(Implementation):
         self.opt = SGD(ETA)
         self.opt.init_state(self.net)
         self.run = engines.select(engine)
+        self.engine = engine
         if engine == "numpy":
             self.name, self.subset = "digitnet numpy", 6000 if batch_size < 100 else None
             self.note = "engine='numpy', the reference: one Network.backprop per mini-batch"
@@ -151,13 +153,21 @@ class Digitnet(Implementation):
 
         engine.set_threads(self.threads)
         try:
-            self.run(self.net, self.X, self.Y, order, self.batch_size, self.opt)
+            self.run(self.net, self.packed, self.Y, order, self.batch_size, self.opt)
         finally:
             engine.set_threads(None)
 
     @property
     def X(self) -> np.ndarray:
         return getattr(self.data, {"uint8": "X_u8", "float32": "X", "float64": "X64"}[self.images])  # made on first use
+
+    @functools.cached_property
+    def packed(self) -> Any:
+        """The images as fit hands them to the engine: their inked pixels packed once (engine.pack), in the
+        warm-up epoch; for the NumPy engine, the images themselves."""
+        from digitnet import engine
+
+        return engine.pack(self.net, self.X, self.engine)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.net.predict(X)
