@@ -16,7 +16,7 @@ specification, and the tests compare the two), arranged for the hardware:
   Unpacked images (the forward pass; other callers of sgd) are scanned in place, example order[j] read
   where it is stored.
 - Either way, uint8 0-255 becomes v / 255 in the network's dtype (correctly rounded: the very numbers of
-  the table lut[v] = dtype(v) / dtype(255) that the NumPy path computes and the callers pass), and
+  the table lut[v] = dtype(v) / dtype(255) that the NumPy path computes), and
   float32/float64 brightnesses are converted to the network's dtype: the same arithmetic, packed or not.
 - Plain SGD on one thread steps the first layer straight from each example's inked pixels and delta
   (the gradient's rows of blank pixels are 0: their weights do not change), after the mini-batch's
@@ -348,11 +348,11 @@ static int64_t lay_rows(Py_buffer *lay) {
 /* -- the module's entry points ------------------------------------------------------------------- */
 
 typedef struct {
-    Py_buffer X, Y, order, lut, lay, W, b, vW, vb, start, pix, val;
+    Py_buffer X, Y, order, lay, W, b, vW, vb, start, pix, val;
 } Buffers;
 
 static void release(Buffers *bu) {
-    Py_buffer *all[] = {&bu->X, &bu->Y, &bu->order, &bu->lut, &bu->lay, &bu->W, &bu->b, &bu->vW, &bu->vb,
+    Py_buffer *all[] = {&bu->X, &bu->Y, &bu->order, &bu->lay, &bu->W, &bu->b, &bu->vW, &bu->vb,
                         &bu->start, &bu->pix, &bu->val};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (all[i]->obj) PyBuffer_Release(all[i]);
@@ -387,7 +387,7 @@ static int check_common(Buffers *bu, int kind, int64_t n_cols, int f64, Images *
     if ((*L = lay_rows(&bu->lay)) < 0) return -1;
     const int64_t *lay = bu->lay.buf, *last = lay + (*L - 1) * LAY;
     int64_t n_w = last[WO] + last[ROWS] * last[KP], n_a = last[AO] + last[KP];
-    if (lay[ROWS] < n_cols || lay[ROWS] % GROUP || bu->lut.len < 256 * real || bu->W.len < n_w * real ||
+    if (lay[ROWS] < n_cols || lay[ROWS] % GROUP || bu->W.len < n_w * real ||
         bu->b.len < n_a * real || (!im->start && bu->X.len != im->N * n_cols * items[kind])) {
         PyErr_SetString(PyExc_ValueError, "arrays too small for the layers in lay");
         return -1;
@@ -409,8 +409,8 @@ static PyObject *py_sgd(PyObject *self, PyObject *args) {
     double eta, mu, lam;
     PyObject *ink = Py_None;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*iLy*y*LLLy*dddiiy*w*w*w*w*iii|O", &bu.X, &kind, &n_cols, &bu.Y, &bu.order,
-                          &start, &stop, &batch, &bu.lut, &eta, &mu, &lam, &hidden, &cost, &bu.lay, &bu.W,
+    if (!PyArg_ParseTuple(args, "y*iLy*y*LLLdddiiy*w*w*w*w*iii|O", &bu.X, &kind, &n_cols, &bu.Y, &bu.order,
+                          &start, &stop, &batch, &eta, &mu, &lam, &hidden, &cost, &bu.lay, &bu.W,
                           &bu.b, &bu.vW, &bu.vb, &shares, &threads, &f64, &ink))
         return NULL;
     if (ink != Py_None && !PyArg_ParseTuple(ink, "y*y*y*;ink must be (start, pix, val)", &bu.start, &bu.pix, &bu.val)) {
@@ -440,10 +440,10 @@ static PyObject *py_sgd(PyObject *self, PyObject *args) {
     if (status == 0) {
         Py_BEGIN_ALLOW_THREADS
         if (f64)
-            status = sgd_f64(&im, bu.Y.buf, bu.order.buf, start, stop, batch, bu.lut.buf, eta, mu, lam, hidden,
+            status = sgd_f64(&im, bu.Y.buf, bu.order.buf, start, stop, batch, eta, mu, lam, hidden,
                              cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total, &right);
         else
-            status = sgd_f32(&im, bu.Y.buf, bu.order.buf, start, stop, batch, bu.lut.buf, eta, mu, lam, hidden,
+            status = sgd_f32(&im, bu.Y.buf, bu.order.buf, start, stop, batch, eta, mu, lam, hidden,
                              cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, bu.vW.buf, bu.vb.buf, shares, threads, &total, &right);
         Py_END_ALLOW_THREADS
         if (status) PyErr_NoMemory();
@@ -458,7 +458,7 @@ static PyObject *py_forward(PyObject *self, PyObject *args) {
     int kind, f64, hidden, cost, threads;
     long long n_cols;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*iLy*iiy*y*y*w*ii", &bu.X, &kind, &n_cols, &bu.lut, &hidden, &cost, &bu.lay,
+    if (!PyArg_ParseTuple(args, "y*iLiiy*y*y*w*ii", &bu.X, &kind, &n_cols, &hidden, &cost, &bu.lay,
                           &bu.W, &bu.b, &out, &threads, &f64))
         return NULL;
     Images im;
@@ -473,8 +473,8 @@ static PyObject *py_forward(PyObject *self, PyObject *args) {
     }
     if (status == 0) {
         Py_BEGIN_ALLOW_THREADS
-        status = f64 ? forward_f64(&im, bu.lut.buf, hidden, cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, out.buf, threads)
-                     : forward_f32(&im, bu.lut.buf, hidden, cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, out.buf, threads);
+        status = f64 ? forward_f64(&im, hidden, cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, out.buf, threads)
+                     : forward_f32(&im, hidden, cost, bu.lay.buf, L, bu.W.buf, bu.b.buf, out.buf, threads);
         Py_END_ALLOW_THREADS
         if (status) PyErr_NoMemory();
     }
@@ -655,12 +655,12 @@ static PyObject *py_ink_pack(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"sgd", py_sgd, METH_VARARGS,
-     "sgd(X, kind, n_cols, Y, order, start, stop, batch_size, lut, eta, mu, lambda, hidden, cost, lay, W, b, vW, vb,"
+     "sgd(X, kind, n_cols, Y, order, start, stop, batch_size, eta, mu, lambda, hidden, cost, lay, W, b, vW, vb,"
      " shares, threads, f64, ink=None) -> (summed cost, right guesses): SGD on the mini-batches order[start:start + batch_size],"
      " ... up to order[:stop], updating W, b (and the velocities vW, vb) in place. ink: the images packed, (start, pix, val)"
      " of ink_pack, read instead of X."},
     {"forward", py_forward, METH_VARARGS,
-     "forward(X, kind, n_cols, lut, hidden, cost, lay, W, b, out, threads, f64): out = the output activations"
+     "forward(X, kind, n_cols, hidden, cost, lay, W, b, out, threads, f64): out = the output activations"
      " of every image of X."},
     {"ink_count", py_ink_count, METH_VARARGS,
      "ink_count(X, kind, n_cols, counts, threads): counts[r] = how many pixels of image r are inked (not all 0 bits)."},
@@ -700,7 +700,6 @@ PyMODINIT_FUNC PyInit__kernels(void) {
 
 typedef struct {
     const Images *im;
-    const REAL *lut;
     const int64_t *lay;
     int64_t L, n_w, n_a, ink_room;  /* ink_room: room for one example's inked pixels (the first layer's ROWS + INK_SLACK) */
     int hidden, cost;
@@ -722,7 +721,7 @@ typedef struct {
 
 /* The inked pixels of example r: their offsets p * B in a block of W^T into idx (so that a pixel's row is
    one addressing away), their brightnesses in REAL into xv (uint8 v as v / 255 in REAL, correctly rounded:
-   the very numbers of the table lut; float converted); returns how many. */
+   the very numbers the NumPy path computes; float converted); returns how many. */
 INLINE int64_t FN(inked_pixels)(const FN(Net) *net, int64_t r, int32_t *restrict idx, REAL *restrict xv,
                                 void *raw) {
     const Images *im = net->im;
@@ -1149,10 +1148,10 @@ static char *FN(scratch)(const FN(Net) *net, FN(Scratch) *s, int shares, int gra
     return base;
 }
 
-static void FN(init_net)(FN(Net) *net, const Images *im, const REAL *lut, int hidden, int cost, const int64_t *lay,
+static void FN(init_net)(FN(Net) *net, const Images *im, int hidden, int cost, const int64_t *lay,
                          int64_t L, REAL *W, REAL *b) {
     const int64_t *last = lay + (L - 1) * LAY;
-    *net = (FN(Net)){.im = im, .lut = lut, .lay = lay, .L = L, .hidden = hidden, .cost = cost, .W = W, .b = b};
+    *net = (FN(Net)){.im = im, .lay = lay, .L = L, .hidden = hidden, .cost = cost, .W = W, .b = b};
     net->n_w = last[WO] + last[ROWS] * last[KP];
     net->n_a = last[AO] + last[KP];
     net->ink_room = lay[ROWS] + INK_SLACK;
@@ -1237,11 +1236,11 @@ KERNEL static void FN(sgd_thread)(void *arg, int t, int threads) {
 }
 
 static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_t start, int64_t stop, int64_t batch,
-                   const REAL *lut, double eta, double mu, double lam, int hidden, int cost, const int64_t *lay,
+                   double eta, double mu, double lam, int hidden, int cost, const int64_t *lay,
                    int64_t L, REAL *W, REAL *b, REAL *vW, REAL *vb, int shares, int threads, double *total,
                    int64_t *right) {
     FN(Net) net;
-    FN(init_net)(&net, im, lut, hidden, cost, lay, L, W, b);
+    FN(init_net)(&net, im, hidden, cost, lay, L, W, b);
     net.vW = vW;
     net.vb = vb;
     net.Y = Y;
@@ -1292,10 +1291,10 @@ KERNEL static void FN(forward_thread)(void *arg, int t, int threads) {
     }
 }
 
-static int FN(forward)(const Images *im, const REAL *lut, int hidden, int cost, const int64_t *lay, int64_t L,
+static int FN(forward)(const Images *im, int hidden, int cost, const int64_t *lay, int64_t L,
                        REAL *W, REAL *b, REAL *out, int threads) {
     FN(Net) net;
-    FN(init_net)(&net, im, lut, hidden, cost, lay, L, W, b);
+    FN(init_net)(&net, im, hidden, cost, lay, L, W, b);
     FN(Scratch) s[MAX_SHARES];
     if (threads > MAX_SHARES) threads = MAX_SHARES;
     char *base = FN(scratch)(&net, s, threads, 0, 1);

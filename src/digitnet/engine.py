@@ -218,21 +218,14 @@ class _Packed:
                 b[...] = b_flat[ao:ao + len(b)]
 
 
-def _kernel_inputs(net: Any, X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
-    """X as the kernels read it, its kind (0 uint8, 1 float32, 2 float64), and the table
-    lut[v] = dtype(v) / dtype(255) for uint8 images. uint8, float32 and float64 images are read as
-    they are, converted pixel by pixel to the network's dtype: no copy (but of images not stored row
-    after row, or of another dtype)."""
-    dtype = net.dtype
+def _kernel_inputs(net: Any, X: np.ndarray) -> tuple[np.ndarray, int]:
+    """X as the kernels read it and its kind (0 uint8, 1 float32, 2 float64). uint8, float32 and
+    float64 images are read as they are, converted pixel by pixel to the network's dtype (uint8 v as
+    v / 255, correctly rounded): no copy (but of images not stored row after row, or of another dtype)."""
     if X.dtype not in _IMAGES:
-        X = np.asarray(X, dtype=dtype)
+        X = np.asarray(X, dtype=net.dtype)
     X = np.ascontiguousarray(X)
-    return X, _IMAGES[X.dtype], _lut(dtype)
-
-
-def _lut(dtype: Any) -> np.ndarray:
-    """lut[v] = dtype(v) / dtype(255): uint8 pixel v's brightness, correctly rounded."""
-    return np.arange(256).astype(dtype) / dtype(255)
+    return X, _IMAGES[X.dtype]
 
 
 class Ink:
@@ -257,7 +250,7 @@ def pack(net: Any, X: np.ndarray, engine: str = "auto") -> Any:
     if _resolve(engine) != "compiled" or X.ndim != 2 or not 0 < X.shape[1] <= 65536:
         return X
     k = _load_kernels()
-    X, kind, _ = _kernel_inputs(net, X)
+    X, kind = _kernel_inputs(net, X)
     f64 = int(net.dtype == np.float64)
     n_threads = min(threads(), max(1, len(X) // PARALLEL_MIN_IMAGES))
     start = np.zeros(len(X) + 1, dtype=np.int64)
@@ -288,10 +281,10 @@ def _predict_proba_numpy(net: Any, X: np.ndarray) -> np.ndarray:
 
 def _predict_proba_compiled(net: Any, X: np.ndarray) -> np.ndarray:
     packed = _Packed(net)
-    X, kind, lut = _kernel_inputs(net, X)
+    X, kind = _kernel_inputs(net, X)
     out = np.empty((len(X), net.sizes[-1]), dtype=net.dtype)
     n_threads = min(threads(), max(1, len(X) // PARALLEL_MIN_IMAGES))
-    _load_kernels().forward(X, kind, X.shape[1], lut, _HIDDEN[net.activation], _COST[net.cost_name], packed.lay,
+    _load_kernels().forward(X, kind, X.shape[1], _HIDDEN[net.activation], _COST[net.cost_name], packed.lay,
                             packed.W, packed.b, out, n_threads, int(net.dtype == np.float64))
     return out
 
@@ -342,11 +335,11 @@ def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, c
         if X.kind != _IMAGES[np.dtype(np.uint8)] and X.dtype != net.dtype:
             raise ValueError(f"images packed for a {np.dtype(X.dtype).name} network, not {np.dtype(net.dtype).name}")
         ink: tuple | None = (X.start, X.pix, X.val)
-        kind, n_cols, lut = X.kind, X.n_cols, _lut(net.dtype)
+        kind, n_cols = X.kind, X.n_cols
         X = np.empty(0, dtype=np.uint8)
     else:
         ink = None
-        X, kind, lut = _kernel_inputs(net, X)
+        X, kind = _kernel_inputs(net, X)
         n_cols = X.shape[1]
     Y = np.ascontiguousarray(Y, dtype=net.dtype)
     order = np.ascontiguousarray(order, dtype=np.int64)
@@ -354,7 +347,7 @@ def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, c
     n_threads, f64 = threads(), int(net.dtype == np.float64)
 
     def chunk(start: int, stop: int) -> Summed:
-        summed, right = k.sgd(X, kind, n_cols, Y, order, start, stop, batch_size, lut, float(opt.learning_rate),
+        summed, right = k.sgd(X, kind, n_cols, Y, order, start, stop, batch_size, float(opt.learning_rate),
                               float(opt.momentum), float(opt.weight_decay), hidden, cost, packed.lay, packed.W,
                               packed.b, packed.vW, packed.vb, shares, n_threads, f64, ink)
         return Summed(float(summed), int(right))
