@@ -295,6 +295,14 @@ def test_the_default_threads_are_the_cores_other_work_leaves(monkeypatch):
     assert 0 <= engine._other_runnable()
 
 
+def test_a_thread_that_runs_for_an_instant_does_not_take_a_core(monkeypatch):
+    readings = iter([3, 1, 1])  # a passing thread in the first reading only: this one is the 1
+    monkeypatch.setattr(engine, "_runnable_now", lambda: next(readings))
+    assert engine._other_runnable() == 0
+    readings = iter([3, 2, 3])  # another thread runs in every reading: it keeps its core
+    assert engine._other_runnable() == 1
+
+
 # -- the forward pass ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -101,14 +101,24 @@ def threads() -> int:
     return max(1, min(cores, cores - _other_runnable()))
 
 
+LOAD_READS = 3  # /proc/loadavg read this many times for one choice of threads
+
+
 def _other_runnable() -> int:
-    """How many threads of other work are running or waiting for a core now (Linux: /proc/loadavg's
-    "running/total", which counts the reading thread too); 0 where that is not known."""
+    """How many threads of other work keep a core busy now: the fewest of LOAD_READS readings of
+    /proc/loadavg's "running/total" (which counts the reading thread too), so that a thread that runs
+    for an instant (a timer, a daemon waking) does not halve a whole epoch's threads; 0 where that
+    is not known."""
     try:
-        with open("/proc/loadavg") as f:
-            return max(0, int(f.read().split()[3].split("/")[0]) - 1)
+        return max(0, min(_runnable_now() for _ in range(LOAD_READS)) - 1)
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _runnable_now() -> int:
+    """One reading of how many threads are running or waiting for a core (Linux: /proc/loadavg)."""
+    with open("/proc/loadavg") as f:
+        return int(f.read().split()[3].split("/")[0])
 
 
 def set_threads(n: int | None) -> None:
