@@ -301,6 +301,8 @@ def test_a_thread_that_runs_for_an_instant_does_not_take_a_core(monkeypatch):
     assert engine._other_runnable() == 0
     readings = iter([3, 2, 3])  # another thread runs in every reading: it keeps its core
     assert engine._other_runnable() == 1
+    readings = iter([1])  # this thread alone: one reading is enough (a second would raise StopIteration)
+    assert engine._other_runnable() == 0
 
 
 # -- the forward pass ---------------------------------------------------------------------------------------

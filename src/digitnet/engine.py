@@ -108,9 +108,15 @@ def _other_runnable() -> int:
     """How many threads of other work keep a core busy now: the fewest of LOAD_READS readings of
     /proc/loadavg's "running/total" (which counts the reading thread too), so that a thread that runs
     for an instant (a timer, a daemon waking) does not halve a whole epoch's threads; 0 where that
-    is not known."""
+    is not known. A reading of 1 (this thread alone) ends the count: no reading can be lower, and an
+    idle machine, the common case, pays for one reading, not LOAD_READS, on each call of the engine."""
     try:
-        return max(0, min(_runnable_now() for _ in range(LOAD_READS)) - 1)
+        fewest = _runnable_now()
+        for _ in range(LOAD_READS - 1):
+            if fewest <= 1:
+                break
+            fewest = min(fewest, _runnable_now())
+        return max(0, fewest - 1)
     except (OSError, ValueError, IndexError):
         return 0
 
