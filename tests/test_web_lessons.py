@@ -229,3 +229,23 @@ def test_the_training_thread_yields_the_cpu_to_the_server_and_the_page() -> None
     finally:
         trainer.stop()
         trainer.shutdown()
+
+
+def test_a_watched_run_feeds_no_more_often_than_the_feed_rate_counting_its_start(monkeypatch) -> None:
+    """The feed (a point on the fixed sample, the weight pictures) samples the run at most FEED_HZ
+    times a second, counting the starting point: a watched run shorter than 1 / FEED_HZ gets its
+    sample points at the start and at the epochs' ends only, while the mini-batches' cost still
+    comes in pieces within each epoch."""
+    from digitnet.web import trainer as trainer_module
+    from digitnet.web.trainer import Trainer
+
+    monkeypatch.setattr(trainer_module, "FEED_HZ", 0.05)  # one feed every 20 s: none but the start's
+    trainer = Trainer(small_data)
+    trainer.snapshot()  # someone looks: the run is watched
+    trainer.start({"sizes": [784, 8, 10], "activation": "sigmoid", "cost": "quadratic", "learning_rate": 0.5,
+                   "batch_size": 10, "epochs": 2, "limit": 500, "seed": 3})
+    trainer.join(60)
+    run = trainer.run
+    assert run is not None and run.state == "finished"
+    assert [p["step"] for p in run.points] == [0, 50, 100]
+    assert len(run.batches) >= 2 * 10  # watched: the curve of the mini-batches' cost within each epoch

@@ -396,7 +396,9 @@ class Trainer:
         stepper, recording = run.stepper, run.recording
         assert stepper is not None and recording is not None
         per_step = 0.0  # seconds per mini-batch, measured
-        epoch_total, epoch_right, epoch_started, fed = 0.0, 0, time.perf_counter(), 0.0
+        # fed: when the feed last sampled the run, and _prepare has just fed the starting point
+        epoch_total, epoch_right, epoch_started = 0.0, 0, time.perf_counter()
+        fed = epoch_started
         while not stepper.done:
             waiting = time.perf_counter()
             single = self._check_controls(run)
