@@ -101,6 +101,31 @@ def test_other_training_data_is_refused(saved, blobs):
         rec.network_at(91, blobs["X"], blobs["y"])
 
 
+def test_the_datas_fingerprint_waits_for_a_save_or_a_replay_and_is_taken_once(blobs, tmp_path, monkeypatch):
+    """Starting a recording reads none of the training images (a page's run starts at once, its caches
+    warm); the fingerprint saved is the images' and labels' own, taken once, also when a replay on the
+    very images recorded comes first."""
+    hashed: list[int] = []
+    real = replay.fingerprint
+    monkeypatch.setattr(replay, "fingerprint", lambda X, y: hashed.append(len(X)) or real(X, y))
+    X, y = blobs["X"], blobs["y"]
+    rec = record(X, y)
+    assert hashed == []
+    assert same_bytes(rec.network_at(12, X, y), stopped_at(12, X, y))
+    rec.save(tmp_path / "run.npz")
+    assert hashed == [len(X)]
+    assert Recording.load(tmp_path / "run.npz").data == {"images": len(X), "sha256": real(X, y)}
+
+
+def test_other_training_data_is_refused_before_the_fingerprint_was_taken(blobs):
+    rec = record(blobs["X"], blobs["y"])
+    X = blobs["X"].copy()
+    X[0, 0] += 0.5
+    with pytest.raises(DataError, match="not the 300"):
+        rec.network_at(5, X, blobs["y"])
+    assert same_bytes(rec.network_at(5, blobs["X"], blobs["y"]), stopped_at(5, blobs["X"], blobs["y"]))
+
+
 def rewrite(path, out, change):
     """Copy the recording at ``path`` to ``out`` with its header changed by ``change(header)``."""
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w") as zout:

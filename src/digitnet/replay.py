@@ -44,6 +44,12 @@ MAX_SNAPSHOTS = 4096
 MAX_POINTS = 100_000
 
 
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a and b are views of the same bytes laid out alike (so, now, the same images)."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.shape == b.shape
+            and a.strides == b.strides and a.dtype == b.dtype)
+
+
 def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     """A SHA-256 of the training images and labels, so a recording is replayed on the data it was made on."""
     h = hashlib.sha256()
@@ -71,12 +77,15 @@ class Recording:
 
     network: dict[str, Any]  # sizes, activation, cost, dtype, seed
     settings: Settings
-    data: dict[str, Any]  # images, sha256
+    data: dict[str, Any]  # images, sha256 (see described_data)
     every: int
     snapshots: list[Snapshot] = field(default_factory=list)
     step: int = 0  # the last step recorded
     points: list[dict[str, float]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # The images and labels whose fingerprint is still to be taken: hashing MNIST's 47 MB takes tens of
+    # milliseconds and leaves the caches cold for the training, so it waits until a save or a replay needs it.
+    pending: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     # -- recording ---------------------------------------------------------------------------------
 
@@ -88,12 +97,13 @@ class Recording:
         net = stepper.net
         network = {"sizes": list(net.sizes), "activation": net.activation, "cost": net.cost_name,
                    "dtype": np.dtype(net.dtype).name, "seed": net.seed}
-        data = {"images": len(stepper.X), "sha256": fingerprint(stepper.X, np.argmax(stepper.Y, axis=1))}
+        data = {"images": len(stepper.X), "sha256": None}  # the Stepper's images are not changed by training
         # The engine by name: "auto" could pick another one where the recording is replayed, and the two
         # engines agree only to float rounding. (The compiled engine shares a mini-batch of 50 or more
         # among threads, so the replay needs the same number of threads too.)
         settings = replace(stepper.settings, engine=fast._resolve(stepper.settings.engine))
-        rec = cls(network, settings, data, int(every), step=stepper.step)
+        rec = cls(network, settings, data, int(every), step=stepper.step,
+                  pending=(stepper.X, np.argmax(stepper.Y, axis=1)))
         rec.snap(stepper)
         return rec
 
@@ -180,16 +190,30 @@ class Recording:
         """A DataError unless X, y are the images and labels the run was recorded on."""
         X = checks.training_images(net, X)  # as the Stepper holds them, so as they were fingerprinted
         labels = checks.labels(net, y, len(X))
-        if len(X) != self.data["images"] or fingerprint(X, labels) != self.data["sha256"]:
-            raise DataError(f"these {len(X)} training images are not the {self.data['images']} the run was recorded "
-                            "on (their fingerprint differs); replay it with the same data and limit")
+        if len(X) != self.data["images"]:
+            self._mismatch(X)
+        given = fingerprint(X, labels)
+        if self.pending is not None and _same_memory(X, self.pending[0]) and np.array_equal(labels, self.pending[1]):
+            self.data, self.pending = {**self.data, "sha256": given}, None  # the very images recorded: hashed once
+        if given != self.described_data()["sha256"]:
+            self._mismatch(X)
+
+    def _mismatch(self, X: np.ndarray) -> None:
+        raise DataError(f"these {len(X)} training images are not the {self.data['images']} the run was recorded "
+                        "on (their fingerprint differs); replay it with the same data and limit")
+
+    def described_data(self) -> dict[str, Any]:
+        """The recorded data's description, {"images": N, "sha256": fingerprint}, its hash taken now if pending."""
+        if self.pending is not None:
+            self.data, self.pending = {**self.data, "sha256": fingerprint(*self.pending)}, None
+        return self.data
 
     # -- the file ------------------------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the recording to ``path`` atomically (format in the module docstring)."""
         header = {"format": FORMAT, "version": VERSION, "network": self.network, "settings": self.settings.as_dict(),
-                  "data": self.data, "every": self.every, "step": self.step,
+                  "data": self.described_data(), "every": self.every, "step": self.step,
                   "snapshots": [{"step": s.step, "rng_state": s.rng_state} for s in self.snapshots],
                   "points": self.points, "history": self.history}
         arrays: dict[str, np.ndarray] = {}
