@@ -12,7 +12,9 @@
    round runs (a), (b), (c) in a rotated order, in one process, ROUNDS rounds; the cost is
    (b) / (a) - 1 and (c) / (a) - 1 of the medians (and the median of each round's ratio). And in
    CPU seconds, which a loaded machine disturbs less: (c) - (b) of the whole runs (the same work
-   but the watching), over (a)'s epoch.
+   but the watching), over (a)'s epoch. An epoch this short (0.04 s) holds no feed of its own (the
+   feed samples the run at most FEED_HZ times a second, its start counted), so one feed is timed
+   too: at FEED_HZ a second, what it costs a long run at most.
 2. The cost surface: seconds for the page's 25x25 slice on 1,000 test images (lesson's network).
 3. Stroke-to-screen latency while a training runs: headless Chromium (Playwright) draws strokes on
    the page served on 127.0.0.1 while the server trains a network on all 60,000 digits, and, in
@@ -140,9 +142,31 @@ def feed_cost(rounds: int) -> dict[str, Any]:
                                     / median_cpu["engine_alone"], 4)
     out["paired_cpu_cost_watched"] = round(statistics.median(
         (w - u) / a for w, u, a in zip(cpu["page_watched"], cpu["page_unwatched"], cpu["engine_alone"])), 4)
+    out.update(feed_seconds(X_test, y_test))
     out["all_s"] = {name: [round(v, 4) for v in values] for name, values in times.items()}
     out["all_cpu_s"] = {name: [round(v, 4) for v in values] for name, values in cpu.items()}
     return out
+
+
+def feed_seconds(X_test: np.ndarray, y_test: np.ndarray, repeats: int = 200) -> dict[str, Any]:
+    """The seconds of one feed of a watched run (a point of the curve on the fixed sample and the weight
+    pictures, as trainer._add_point and _add_weights compute them) for the lesson's network, the median
+    of ``repeats``; at most FEED_HZ feeds a second, so at most that times FEED_HZ of the training's time."""
+    from digitnet import Network
+    from digitnet.evaluation import evaluate
+    from digitnet.web import explain
+    from digitnet.web.trainer import FEED_HZ, SAMPLE
+
+    net = Network(seed=0)
+    sample = (X_test[:SAMPLE], y_test[:SAMPLE])
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        evaluate(net, *sample)
+        explain.weight_images(net)
+        times.append(time.perf_counter() - t0)
+    one = statistics.median(times)
+    return {"feed_ms": round(1000 * one, 3), "feed_hz": FEED_HZ, "feed_share_at_most": round(one * FEED_HZ, 4)}
 
 
 def surface_seconds() -> dict[str, Any]:

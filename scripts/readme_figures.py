@@ -131,6 +131,11 @@ def live_feed(result: dict[str, Any]) -> Figures:
             rows.append(["watching's CPU time (the event stream's included), over the engine's for the epoch",
                          f"{100 * feed['cpu_cost_watched']:+.1f}% (medians of the runs; per-round: "
                          f"{100 * feed['paired_cpu_cost_watched']:+.1f}%)"])
+        if "feed_ms" in feed:
+            rows.append([f"one feed of a watched run (a curve point on 1,000 test images and the weight pictures), "
+                         f"at most {feed['feed_hz']:g} a second, however short the epochs",
+                         f"{feed['feed_ms']:.2f} ms: at most {100 * feed['feed_share_at_most']:.2f}% of the "
+                         f"training's time"])
     else:  # the page's training, watched, against the engine alone
         rows = [[f"watching a training: {epoch}, on the page against the engine alone",
                  f"+{100 * feed['feed_cost']:.1f}% (fastest of {feed['rounds']} epochs each; "
