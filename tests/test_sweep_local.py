@@ -49,3 +49,23 @@ def test_the_local_cluster_s_workers_do_not_profile_the_trials() -> None:
 
     with dask_client(None, 1) as client:
         assert list(client.run(_profiling).values()) == [False]
+
+
+def _callback_ms(dask_worker=None, dask_scheduler=None) -> dict[str, float]:
+    server = dask_worker or dask_scheduler
+    return {name: pc.callback_time for name, pc in server.periodic_callbacks.items()}
+
+
+def test_the_local_cluster_s_housekeeping_leaves_the_cores_to_the_trials() -> None:
+    """Dask's event-loop health check (every 20 ms), system monitor (0.5 s) and memory monitor (0.1 s)
+    would wake each worker and the scheduler many times a second, beside the trials on every core:
+    in the local cluster none of a worker's periodic tasks runs more than once a second, nor the
+    scheduler's tick and monitor."""
+    from digitnet.sweep.runner import dask_client
+
+    with dask_client(None, 1) as client:
+        (worker,) = client.run(_callback_ms).values()
+        scheduler = client.run_on_scheduler(_callback_ms)
+    assert {"tick", "monitor", "memory_monitor"} <= set(worker)
+    assert min(worker.values()) >= 1000, worker
+    assert min(scheduler["tick"], scheduler["monitor"]) >= 1000, scheduler
