@@ -191,7 +191,8 @@ def sweep_speed(result: dict[str, Any]) -> Figures:
             f"the machine took {max(0.0, others['serial']):.2f} cores on average while the trials ran one after "
             f"another, {max(0.0, others['sweep']):.2f} while they ran as a sweep")
     return {"machine": machine(result), "date": date(result),
-            "command": (f"PYTHONPATH=src python benchmarks/bench_sweep.py --trials {result['trials'] // result['rounds']} "
+            "command": (f"PYTHONPATH=src python benchmarks/bench_sweep.py "
+                        f"--trials {result['trials'] // result['rounds']} "
                         f"--rounds {result['rounds']} --epochs {result['epochs']}"),
             "note": f"{result['trials']} trials of the 16-16 network, {result['epochs']} epochs each on "
                     f"{'all 60,000' if result['limit'] is None else result['limit']} images; {result['note']}{load}",

@@ -96,7 +96,6 @@ NOT_MEASURED = [
     "3Blue1Brown's 96%",             # the lesson's figure for this size
     '"couple of tweaks" to 98%',     # the lesson's figure for its tweaked network
     "chance is 10%",                 # ten classes
-    "the target is 1.8x",            # the sweep's speed-up target, not a measurement
     "memory='2GB'",                  # a SLURM job's setting in a command
 ]
 
