@@ -329,6 +329,34 @@ def test_network_predict_uses_the_engine_and_agrees(mnist_uint8):
     assert net.accuracy(X, y) > 0.75  # 86% here; chance is 10%
 
 
+def _numpy_makes_denormals() -> bool:
+    """Whether this thread's float arithmetic still gives numbers below the smallest normal float."""
+    return bool(np.float32(1e-38) / np.float32(10) > 0) and bool(np.float64(1e-308) / 10 > 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_kernels_flush_denormals_and_leave_the_callers_arithmetic_as_it_was(dtype):
+    """Denormals cost the CPU a hundred cycles an operation, and as a network learns its saturated
+    neurons' numbers fall there (a plain-SGD epoch took twice as long by the tenth): the kernels flush
+    them to zero while they run. An activation below the smallest normal is 0 there (the reference
+    keeps the denormal: a difference below 1e-38), and the caller's own NumPy arithmetic afterwards
+    still gives denormals, in training and in prediction alike."""
+    z = dtype(-88 if dtype == np.float32 else -709)
+    exact = dtype(1) / (dtype(1) + np.exp(-z))  # sigma(z) = 1 / (1 + e^-z) in NumPy: a denormal
+    assert 0 < exact < np.finfo(dtype).tiny
+    net = Network((50, 8, 10), seed=0, dtype=dtype)
+    net.W[-1][...] = 0
+    net.b[-1][...] = z  # every output's z
+    X = images(100, 50, seed=3)
+    assert (engine.predict_proba(net, X) == 0).all()
+    assert _numpy_makes_denormals()
+    opt = SGD(0.1)
+    opt.init_state(net)
+    for batch_size in (10, 100):  # the one-thread and the threaded kernels
+        engine.select("compiled")(net, X, net.one_hot(labels(100, 10, 3), 100), np.arange(100), batch_size, opt)
+        assert _numpy_makes_denormals()
+
+
 def test_exp_of_the_kernels_is_accurate():
     from digitnet import _kernels
 
