@@ -800,6 +800,16 @@ typedef REAL FN(vec) __attribute__((vector_size(B * sizeof(REAL)), aligned(sizeo
 #define AT(p) (*(V *)(p))
 #define CAT(p) (*(const V *)(p))
 
+/* A block in 512-bit pieces, NPIECES of them (1 for float, 2 for double): GCC keeps a vector wider than the
+   CPU's registers (a block of 16 doubles) in memory between operations, so the hottest loops, the first
+   layer's, hold their sums in registers of one piece each. */
+typedef REAL FN(piece) __attribute__((vector_size(64), aligned(sizeof(REAL))));
+#define VP FN(piece)
+#define NPIECES ((int)(B * sizeof(REAL) / 64))
+#define PIECE_LEN (64 / (int)sizeof(REAL))  /* the values in a piece */
+#define CVP(p) (*(const VP *)(p))
+#define AVP(p) (*(VP *)(p))
+
 /* The integer lanes of the same width, for bit tricks; comparisons of V give such lanes, -1 (true) or 0 */
 typedef IREAL FN(ivec) __attribute__((vector_size(B * sizeof(REAL)), aligned(sizeof(REAL))));
 #define IV FN(ivec)
@@ -898,16 +908,19 @@ INLINE void FN(matvec_inked)(const REAL *restrict W, int64_t rows, int64_t width
                              const REAL *restrict xv, int64_t n, REAL *restrict out) {
     for (int64_t blk = 0; blk < width / B; blk++) {
         const REAL *base = W + blk * rows * B;
-        V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        VP a0[NPIECES] = {{0}}, a1[NPIECES] = {{0}}, a2[NPIECES] = {{0}}, a3[NPIECES] = {{0}};  /* a block's sums, piece by piece */
         int64_t j = 0;
         for (; j + 3 < n; j += 4) {
-            a0 += xv[j] * CAT(base + idx[j]);
-            a1 += xv[j + 1] * CAT(base + idx[j + 1]);
-            a2 += xv[j + 2] * CAT(base + idx[j + 2]);
-            a3 += xv[j + 3] * CAT(base + idx[j + 3]);
+            for (int h = 0; h < NPIECES; h++) {
+                a0[h] += xv[j] * CVP(base + idx[j] + h * PIECE_LEN);
+                a1[h] += xv[j + 1] * CVP(base + idx[j + 1] + h * PIECE_LEN);
+                a2[h] += xv[j + 2] * CVP(base + idx[j + 2] + h * PIECE_LEN);
+                a3[h] += xv[j + 3] * CVP(base + idx[j + 3] + h * PIECE_LEN);
+            }
         }
-        for (; j < n; j++) a0 += xv[j] * CAT(base + idx[j]);
-        AT(out + blk * B) = (a0 + a1) + (a2 + a3);
+        for (; j < n; j++)
+            for (int h = 0; h < NPIECES; h++) a0[h] += xv[j] * CVP(base + idx[j] + h * PIECE_LEN);
+        for (int h = 0; h < NPIECES; h++) AVP(out + blk * B + h * PIECE_LEN) = (a0[h] + a1[h]) + (a2[h] + a3[h]);
     }
 }
 
@@ -1342,4 +1355,9 @@ static int FN(forward)(const Images *im, int hidden, int cost, const int64_t *la
 #undef IV
 #undef AT
 #undef CAT
+#undef VP
+#undef NPIECES
+#undef PIECE_LEN
+#undef CVP
+#undef AVP
 #endif
