@@ -219,16 +219,21 @@ def test_same_bytes_whatever_the_thread_count(threads, momentum, shares):
 
 # -- the images packed once per fit ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["uint8", "float32", "float64"])
+@pytest.mark.parametrize("kind", ["uint8", "float32", "float64", "float32 any", "float64 any"])
 @pytest.mark.parametrize("net_dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("batch_size", [10, 100])
 def test_packed_images_train_the_same_bytes(kind, net_dtype, threads, batch_size):
     # fit packs the inked pixels once; the kernel reading them must do the very arithmetic of reading the
-    # images as stored, so every trained network keeps its bytes.
-    X = images(700, 64, seed=4, kind=kind)
-    X[5, 20] = -0.0 if kind != "uint8" else 0  # a negative zero is ink (its bits are not 0): it adds 0
+    # images as stored, so every trained network keeps its bytes. Float images of bytes / 255 (as
+    # load_mnist's) are packed as bytes when every value is one in the network's dtype; "any": other
+    # brightnesses, packed as floats.
+    X = images(700, 64, seed=4, kind=kind.split()[0])
+    if kind.endswith("any"):
+        X *= X.dtype.type(0.999)  # no longer bytes / 255
+        X[5, 20] = -0.0  # a negative zero is ink (its bits are not 0): it adds 0
     y = labels(700, 10, seed=4)
+    as_bytes = kind == "uint8" or kind == np.dtype(net_dtype).name  # float64 bytes / 255 are not float32's
     nets = []
     for packed in (False, True):
         net = Network((64, 20, 10), seed=6, dtype=net_dtype)
@@ -237,6 +242,8 @@ def test_packed_images_train_the_same_bytes(kind, net_dtype, threads, batch_size
         Y = net.one_hot(y, len(X))
         data = engine.pack(net, X, "compiled") if packed else X
         assert isinstance(data, engine.Ink) == packed
+        if packed and as_bytes:
+            assert data.val.dtype == np.uint8
         engine.set_threads(threads)
         try:
             for epoch in range(2):
@@ -250,7 +257,7 @@ def test_packed_images_train_the_same_bytes(kind, net_dtype, threads, batch_size
 
 
 def test_the_packed_images_are_the_inked_pixels():
-    X = images(50, 40, seed=2, kind="float64")
+    X = images(50, 40, seed=2, kind="float64") * 0.999  # brightnesses that are not bytes / 255
     net = Network((40, 8, 3), seed=0, dtype=np.float32)
     ink = engine.pack(net, X, "compiled")
     assert len(ink) == 50 and ink.pix.dtype == np.uint16 and ink.val.dtype == np.float32
@@ -259,6 +266,23 @@ def test_the_packed_images_are_the_inked_pixels():
         assert ink.pix[ink.start[r]:ink.start[r + 1]].tolist() == where.tolist()
         assert ink.val[ink.start[r]:ink.start[r + 1]].tobytes() == X[r, where].astype(np.float32).tobytes()
     assert engine.pack(net, X, "numpy") is X
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_images_of_bytes_are_packed_as_their_bytes_and_others_are_not(dtype):
+    """Every brightness v / 255 (v = 1..255, in the network's dtype) packs as the byte v; one value that is
+    not such a quotient, first or last, keeps the floats (a NaN, a negative zero, 2.0, one a bit away)."""
+    net = Network((256, 8, 3), seed=0, dtype=dtype)
+    v = np.arange(256, dtype=np.uint8)
+    X = np.tile(v, (3, 1)).astype(dtype) / dtype(255)
+    ink = engine.pack(net, X, "compiled")
+    assert ink.val.dtype == np.uint8 and ink.val.tolist() == list(range(1, 256)) * 3
+    assert ink.kind == engine._IMAGES[np.dtype(dtype)]
+    for spoiler in (np.nan, -0.0, 2.0, np.nextafter(dtype(37) / dtype(255), dtype(1))):
+        for where in ((0, 1), (2, 255)):
+            Y = X.copy()
+            Y[where] = spoiler
+            assert engine.pack(net, Y, "compiled").val.dtype == dtype, (spoiler, where)
 
 
 def test_bad_packed_images_are_refused():

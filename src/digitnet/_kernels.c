@@ -517,6 +517,69 @@ static PyObject *py_forward(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* Whether every brightness in v[0:n] is k / 255 for a byte k >= 1, correctly rounded and bit for bit (so not
+   -0.0, which is ink, a NaN or 2), each k written into o; over every value, no early exit, so that the
+   loops run in vectors. */
+static float byte_f32[256];  /* k / 255, correctly rounded (filled when the module loads) */
+static double byte_f64[256];
+
+static void fill_bytes(void) {
+    for (int k = 0; k < 256; k++) {
+        byte_f32[k] = (float)k / 255.0f;
+        byte_f64[k] = (double)k / 255.0;
+    }
+}
+
+KERNEL static int bytes_f32(const float *restrict v, uint8_t *restrict o, int64_t n) {
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int k = v[i] >= 0 && v[i] <= 1 ? (int)(v[i] * 255.0f + 0.5f) : 0;
+        float back = byte_f32[k];
+        uint32_t a, b;
+        memcpy(&a, &back, 4);
+        memcpy(&b, v + i, 4);
+        bad |= (k < 1) | (a != b);
+        o[i] = (uint8_t)k;
+    }
+    return !bad;
+}
+
+KERNEL static int bytes_f64(const double *restrict v, uint8_t *restrict o, int64_t n) {
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int k = v[i] >= 0 && v[i] <= 1 ? (int)(v[i] * 255.0 + 0.5) : 0;
+        double back = byte_f64[k];
+        uint64_t a, b;
+        memcpy(&a, &back, 8);
+        memcpy(&b, v + i, 8);
+        bad |= (k < 1) | (a != b);
+        o[i] = (uint8_t)k;
+    }
+    return !bad;
+}
+
+/* as_bytes(val, out, f64) -> bool: whether the brightnesses val (float, or double with f64) are all bytes
+   / 255 (see bytes_f32), writing the bytes into out. */
+static PyObject *py_as_bytes(PyObject *self, PyObject *args) {
+    Py_buffer val = {0}, out = {0};
+    int f64, all;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*w*i", &val, &out, &f64)) return NULL;
+    int64_t n = val.len / (f64 ? 8 : 4);
+    if (out.len < n) {
+        PyErr_SetString(PyExc_ValueError, "out too small");
+        PyBuffer_Release(&val);
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    all = f64 ? bytes_f64(val.buf, out.buf, n) : bytes_f32(val.buf, out.buf, n);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&val);
+    PyBuffer_Release(&out);
+    return PyBool_FromLong(all);
+}
+
 static PyObject *py_exp(PyObject *self, PyObject *args) {
     Py_buffer x = {0}, out = {0};
     int f64;
@@ -700,6 +763,7 @@ static PyMethodDef methods[] = {
     {"ink_pack", py_ink_pack, METH_VARARGS,
      "ink_pack(X, kind, n_cols, start, pix, val, f64, threads): image r's inked pixels into pix[start[r]:start[r + 1]]"
      " (uint16 indices, ascending) and val (uint8 as stored for uint8 images, else float32 or float64 with f64)."},
+    {"as_bytes", py_as_bytes, METH_VARARGS, "as_bytes(val, out, f64): whether val is bytes / 255, out the bytes."},
     {"exp", py_exp, METH_VARARGS, "exp(x, out, f64): out = e^x with the kernels' own exp (for testing it)."},
     {"inked", py_inked, METH_VARARGS,
      "inked(x, item, version) -> (indices, bits): the pixels of x (items of 1, 4 or 8 bytes) whose bits are not"
@@ -714,6 +778,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels",
 
 PyMODINIT_FUNC PyInit__kernels(void) {
     Scan best[4];
+    fill_bytes();
 #ifdef SCAN_VERSIONS
     fill_pack8();
 #endif

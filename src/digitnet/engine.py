@@ -246,9 +246,11 @@ def _kernel_inputs(net: Any, X: np.ndarray) -> tuple[np.ndarray, int]:
 
 class Ink:
     """Images packed for SGD: image r's inked pixels (bits not all 0) are ``pix[start[r]:start[r + 1]]``,
-    ascending pixel indices (uint16), with their values ``val`` alike: uint8 as stored for uint8 images,
-    else the brightnesses in the network's dtype. About 150 of MNIST's 784 pixels carry ink, so an epoch
-    reads a fraction of the bytes and scans nothing; the arithmetic, and so the trained bytes, are the same.
+    ascending pixel indices (uint16), with their values ``val`` alike: uint8 as stored for uint8 images
+    and for float ones that are bytes / 255 (see _bytes_of), else the brightnesses in the network's dtype;
+    ``kind``: the images' own (0 uint8, 1 float32, 2 float64). About 150 of MNIST's 784 pixels carry ink,
+    so an epoch reads a fraction of the bytes and scans nothing; the arithmetic, and so the trained bytes,
+    are the same.
     """
 
     def __init__(self, start: np.ndarray, pix: np.ndarray, val: np.ndarray, kind: int, n_cols: int,
@@ -261,7 +263,8 @@ class Ink:
 
 def pack(net: Any, X: np.ndarray, engine: str = "auto") -> Any:
     """The training images X (checked) as engine ``engine``'s run reads them fastest: for the compiled
-    engine, packed (Ink: uint8 images take 3 bytes per inked pixel, float ones 2 + the dtype's size);
+    engine, packed (Ink: uint8 images take 3 bytes per inked pixel, and so do float ones whose every
+    brightness is a byte / 255, as MNIST's are; other float ones 2 + the dtype's size);
     for the NumPy engine (or images wider than a uint16 index), X as is. Packed once per fit, not per epoch."""
     if _resolve(engine) != "compiled" or X.ndim != 2 or not 0 < X.shape[1] <= 65536:
         return X
@@ -275,7 +278,19 @@ def pack(net: Any, X: np.ndarray, engine: str = "auto") -> Any:
     pix = np.empty(start[-1], dtype=np.uint16)
     val = np.empty(start[-1], dtype=np.uint8 if kind == _IMAGES[np.dtype(np.uint8)] else net.dtype)
     k.ink_pack(X, kind, X.shape[1], start, pix, val, f64, n_threads)
+    if val.dtype != np.uint8:
+        as_bytes = _bytes_of(val)
+        val = val if as_bytes is None else as_bytes
     return Ink(start, pix, val, kind, X.shape[1], net.dtype)
+
+
+def _bytes_of(val: np.ndarray) -> np.ndarray | None:
+    """Brightnesses (float, the network's dtype) as the bytes v they are, each exactly v / 255 in that
+    dtype, bit for bit, as load_mnist's and any image of bytes divided by 255 are; None if one is not.
+    The kernels turn a byte back into v / 255, correctly rounded, so they train on the very same
+    numbers, reading a third (float32) or a fifth (float64) of the bytes each epoch."""
+    out = np.empty(len(val), dtype=np.uint8)
+    return out if _load_kernels().as_bytes(val, out, int(val.dtype == np.float64)) else None
 
 
 # -- inference ---------------------------------------------------------------------------------------
@@ -351,7 +366,8 @@ def _run_compiled(net, X, Y, order, batch_size, opt, progress=None, keep=None, c
         if X.kind != _IMAGES[np.dtype(np.uint8)] and X.dtype != net.dtype:
             raise ValueError(f"images packed for a {np.dtype(X.dtype).name} network, not {np.dtype(net.dtype).name}")
         ink: tuple | None = (X.start, X.pix, X.val)
-        kind, n_cols = X.kind, X.n_cols
+        kind = _IMAGES[np.dtype(np.uint8)] if X.val.dtype == np.uint8 else X.kind  # how the kernel reads val
+        n_cols = X.n_cols
         X = np.empty(0, dtype=np.uint8)
     else:
         ink = None
