@@ -1192,6 +1192,8 @@ INLINE double FN(examples)(const FN(Net) *net, FN(Scratch) *s, int64_t lo, int64
     int64_t good = 0;
     for (int64_t j = lo; j < hi; j++) {
         if (j + PREFETCH_AHEAD < stop) FN(prefetch_example)(net, net->order[j + PREFETCH_AHEAD]);
+        if (net->im->start && j + 2 * PREFETCH_AHEAD < stop)  /* where that example's packed pixels start, in time */
+            __builtin_prefetch(net->im->start + net->order[j + 2 * PREFETCH_AHEAD], 0, 3);
         int64_t r = net->order[j], slot = direct ? j - lo : 0;
         const REAL *y = net->Y + r * last[K];
         FN(forward1)(net, r, s, slot);
