@@ -1044,6 +1044,12 @@ INLINE void FN(transpose)(const REAL *restrict W, const int64_t *lay, int64_t L,
         REAL *wn = Wn + c[WO] - lay[LAY + WO];
         for (int64_t kb = 0; kb < c[KP] / B; kb++)
             for (int64_t pb = 0; pb < c[ROWS] / B; pb++) {
+                if (sizeof(REAL) * B > 64) {  /* a tile of doubles: GCC would keep these vectors in memory */
+                    for (int i = 0; i < B; i++)
+                        for (int j = 0; j < B; j++)
+                            wn[(pb * c[KP] + kb * B + i) * B + j] = w[(kb * c[ROWS] + pb * B + j) * B + i];
+                    continue;
+                }
                 V t[B];
                 for (int i = 0; i < B; i++) t[i] = CAT(w + (kb * c[ROWS] + pb * B + i) * B);
                 for (int r = 0, h = B / 2; r < 4; r++, h /= 2)
