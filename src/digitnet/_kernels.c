@@ -357,6 +357,16 @@ static int64_t lay_rows(Py_buffer *lay) {
     return lay->len / (LAY * 8);
 }
 
+static float byte_f32[256];  /* k / 255, correctly rounded (filled when the module loads) */
+static double byte_f64[256];
+
+static void fill_bytes(void) {
+    for (int k = 0; k < 256; k++) {
+        byte_f32[k] = (float)k / 255.0f;
+        byte_f64[k] = (double)k / 255.0;
+    }
+}
+
 #define DIGITNET_REAL_PASS 1
 #define REAL float
 #define IREAL int32_t
@@ -517,49 +527,8 @@ static PyObject *py_forward(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* Whether every brightness in v[0:n] is k / 255 for a byte k >= 1, correctly rounded and bit for bit (so not
-   -0.0, which is ink, a NaN or 2), each k written into o; over every value, no early exit, so that the
-   loops run in vectors. */
-static float byte_f32[256];  /* k / 255, correctly rounded (filled when the module loads) */
-static double byte_f64[256];
-
-static void fill_bytes(void) {
-    for (int k = 0; k < 256; k++) {
-        byte_f32[k] = (float)k / 255.0f;
-        byte_f64[k] = (double)k / 255.0;
-    }
-}
-
-KERNEL static int bytes_f32(const float *restrict v, uint8_t *restrict o, int64_t n) {
-    int bad = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int k = v[i] >= 0 && v[i] <= 1 ? (int)(v[i] * 255.0f + 0.5f) : 0;
-        float back = byte_f32[k];
-        uint32_t a, b;
-        memcpy(&a, &back, 4);
-        memcpy(&b, v + i, 4);
-        bad |= (k < 1) | (a != b);
-        o[i] = (uint8_t)k;
-    }
-    return !bad;
-}
-
-KERNEL static int bytes_f64(const double *restrict v, uint8_t *restrict o, int64_t n) {
-    int bad = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int k = v[i] >= 0 && v[i] <= 1 ? (int)(v[i] * 255.0 + 0.5) : 0;
-        double back = byte_f64[k];
-        uint64_t a, b;
-        memcpy(&a, &back, 8);
-        memcpy(&b, v + i, 8);
-        bad |= (k < 1) | (a != b);
-        o[i] = (uint8_t)k;
-    }
-    return !bad;
-}
-
 /* as_bytes(val, out, f64) -> bool: whether the brightnesses val (float, or double with f64) are all bytes
-   / 255 (see bytes_f32), writing the bytes into out. */
+   / 255 (see FN(bytes)), writing the bytes into out. */
 static PyObject *py_as_bytes(PyObject *self, PyObject *args) {
     Py_buffer val = {0}, out = {0};
     int f64, all;
@@ -1422,6 +1391,23 @@ static int FN(forward)(const Images *im, int hidden, int cost, const int64_t *la
     run_threads(FN(forward_thread), &job, threads, NULL);
     free(base);
     return 0;
+}
+
+/* Whether every brightness in v[0:n] is k / 255 for a byte k >= 1, correctly rounded and bit for bit (so not
+   -0.0, which is ink, a NaN or 2), each k written into o; over every value, no early exit, so that the
+   loop can run in vectors. */
+KERNEL static int FN(bytes)(const REAL *restrict v, uint8_t *restrict o, int64_t n) {
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int k = v[i] >= 0 && v[i] <= 1 ? (int)(v[i] * (REAL)255 + (REAL)0.5) : 0;
+        REAL back = FN(byte)[k];
+        IREAL a, b;
+        memcpy(&a, &back, sizeof(REAL));
+        memcpy(&b, v + i, sizeof(REAL));
+        bad |= (k < 1) | (a != b);
+        o[i] = (uint8_t)k;
+    }
+    return !bad;
 }
 
 #undef V
