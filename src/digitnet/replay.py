@@ -25,7 +25,7 @@ import hashlib
 import math
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -198,7 +198,7 @@ class Recording:
         if given != self.described_data()["sha256"]:
             self._mismatch(X)
 
-    def _mismatch(self, X: np.ndarray) -> None:
+    def _mismatch(self, X: np.ndarray) -> NoReturn:
         raise DataError(f"these {len(X)} training images are not the {self.data['images']} the run was recorded "
                         "on (their fingerprint differs); replay it with the same data and limit")
 
