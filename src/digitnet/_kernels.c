@@ -357,6 +357,13 @@ static int64_t lay_rows(Py_buffer *lay) {
     return lay->len / (LAY * 8);
 }
 
+/* Every cache line of the `bytes` bytes at p on their way (into L2: see PREFETCH_LOCALITY), the last one too:
+   a range that starts inside a line ends in one more line than its length in lines. */
+static inline __attribute__((always_inline)) void prefetch_bytes(const void *p, int64_t bytes) {
+    const char *first = (const char *)((uintptr_t)p & ~(uintptr_t)63), *end = (const char *)p + bytes;
+    for (const char *line = first; line < end; line += 64) __builtin_prefetch(line, 0, PREFETCH_LOCALITY);
+}
+
 static float byte_f32[256];  /* k / 255, correctly rounded (filled when the module loads) */
 static double byte_f64[256];
 
@@ -1145,14 +1152,11 @@ INLINE void FN(prefetch_example)(const FN(Net) *net, int64_t r) {
     const Images *im = net->im;
     if (im->start) {
         int64_t at = im->start[r], n = im->start[r + 1] - at, item = im->kind == U8 ? 1 : sizeof(REAL);
-        for (int64_t j = 0; j < n * 2; j += 64) __builtin_prefetch((const char *)(im->pix + at) + j, 0, PREFETCH_LOCALITY);
-        for (int64_t j = 0; j < n * item; j += 64)
-            __builtin_prefetch((const char *)im->val + at * item + j, 0, PREFETCH_LOCALITY);
-        __builtin_prefetch(net->Y + r * net->lay[(net->L - 1) * LAY + K]);
-        return;
+        prefetch_bytes(im->pix + at, n * 2);
+        prefetch_bytes((const char *)im->val + at * item, n * item);
+    } else {
+        prefetch_bytes(im->X + r * im->n_cols * im->item, im->n_cols * im->item);
     }
-    const char *row = (const char *)im->X + r * im->n_cols * im->item;
-    for (int64_t j = 0; j < im->n_cols * im->item; j += 64) __builtin_prefetch(row + j, 0, PREFETCH_LOCALITY);
     __builtin_prefetch(net->Y + r * net->lay[(net->L - 1) * LAY + K]);
 }
 
@@ -1372,7 +1376,7 @@ KERNEL static void FN(forward_thread)(void *arg, int t, int threads) {
     for (int64_t i = lo; i < hi; i++) {
         if (i + PREFETCH_AHEAD < hi) {
             const char *row = (const char *)net->im->X + (i + PREFETCH_AHEAD) * net->im->n_cols * net->im->item;
-            for (int64_t j = 0; j < net->im->n_cols * net->im->item; j += 64) __builtin_prefetch(row + j, 0, PREFETCH_LOCALITY);
+            prefetch_bytes(row, net->im->n_cols * net->im->item);
         }
         FN(forward1)(net, i, &job->s[t], 0);
         memcpy(job->out + i * k, job->s[t].A + last[AO], k * sizeof(REAL));
