@@ -361,7 +361,7 @@ def _numpy_makes_denormals() -> bool:
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_kernels_flush_denormals_and_leave_the_callers_arithmetic_as_it_was(dtype):
     """Denormals cost the CPU a hundred cycles an operation, and as a network learns its saturated
-    neurons' numbers fall there (a plain-SGD epoch took twice as long by the tenth): the kernels flush
+    neurons' numbers fall there (a plain-SGD epoch took twice as long by the twelfth): the kernels flush
     them to zero while they run. An activation below the smallest normal is 0 there (the reference
     keeps the denormal: a difference below 1e-38), and the caller's own NumPy arithmetic afterwards
     still gives denormals, in training and in prediction alike."""

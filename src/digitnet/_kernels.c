@@ -287,7 +287,7 @@ typedef struct {
 /* Numbers below the smallest normal float (1.2e-38; 2.2e-308 in double), denormals, cost the CPU a
    hundred cycles and more for each operation that makes or reads one. As a network learns, the deltas
    and updates of its saturated neurons fall there: an epoch of the lesson's network took twice as long
-   by its tenth epoch. The kernels flush them to zero while they run (FTZ for results, DAZ for inputs,
+   by its twelfth epoch. The kernels flush them to zero while they run (FTZ for results, DAZ for inputs,
    in the calling thread's MXCSR, restored on the way out; their threads inherit it): an update that
    small never changes a weight of a normal size anyway. Elsewhere than x86, the FPU is left as it is. */
 #define FLUSH_DENORMALS 0x8040u  /* MXCSR's flush-to-zero and denormals-are-zero bits */
