@@ -1243,10 +1243,10 @@ static void FN(place)(Arena *a, const FN(Net) *net, FN(Scratch) *s, int shares, 
             s[t].D1 = arena_take(a, slots * net->lay[KP] * sizeof(REAL), 2816);
         }
     }
-    if (partner) {  /* s[shares]: the serial path's second example (see examples): its own activations, deltas and
-                       scan, its own inked pixels unless they have slots in s[0]; the rest is s[0]'s */
-        FN(Scratch) *p = s + shares;
-        *p = s[0];
+    for (int t = 0; partner && t < shares; t++) {  /* s[shares + t]: share t's second example (see examples): its
+                       own activations, deltas and scan, its own inked pixels unless they have slots in s[t]; the rest s[t]'s */
+        FN(Scratch) *p = s + shares + t;
+        *p = s[t];
         p->A = arena_take(a, net->n_a * sizeof(REAL), 1536);
         p->D = arena_take(a, net->n_a * sizeof(REAL), 2560);
         p->raw = arena_take(a, net->ink_room * sizeof(uint64_t), 1280);
@@ -1294,7 +1294,7 @@ KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t st
     for (int64_t s0 = start; s0 < stop; s0 += batch) {
         int64_t e = s0 + batch < stop ? s0 + batch : stop;
         REAL m = (REAL)(e - s0);
-        *total += FN(examples)(net, s, sizeof(REAL) == 4 ? s + 1 : NULL, s0, e, stop, direct, right);
+        *total += FN(examples)(net, s, sizeof(REAL) == 4 ? s + 1 : NULL, s0, e, stop, direct, right);  /* see sgd */
         if (direct)
             for (int64_t i = 0; i < e - s0; i++)
                 FN(outer_inked)(net->W + lay[WO], lay[ROWS], lay[KP], s->idx + i * net->ink_room, s->xv + i * net->ink_room,
@@ -1313,8 +1313,8 @@ KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t st
 
 typedef struct {
     const FN(Net) *net;
-    FN(Scratch) *s;
-    int shares;
+    FN(Scratch) *s;  /* the shares' scratch, then (with pairs) each share's second example's */
+    int shares, pairs;
     int64_t start, stop, batch;
     double *costs;
     int64_t *rights;
@@ -1340,8 +1340,8 @@ KERNEL static void FN(sgd_thread)(void *arg, int t, int threads) {
         int64_t e = s0 + job->batch < job->stop ? s0 + job->batch : job->stop, m = e - s0;
         for (int sh = t; sh < S; sh += threads) {
             FN(transpose)(net->W, net->lay, net->L, job->s[sh].Wn);
-            job->costs[sh] += FN(examples)(net, &job->s[sh], NULL, s0 + sh * m / S, s0 + (sh + 1) * m / S, job->stop, 0,
-                                           &job->rights[sh]);
+            job->costs[sh] += FN(examples)(net, &job->s[sh], job->pairs ? &job->s[S + sh] : NULL, s0 + sh * m / S,
+                                           s0 + (sh + 1) * m / S, job->stop, 0, &job->rights[sh]);
         }
         barrier_wait(&job->bar);
         for (int sh = t; sh < S; sh += threads) {  /* share sh's slice of the weights, whole blocks */
@@ -1375,14 +1375,15 @@ static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_
     double costs[MAX_SHARES] = {0};
     int64_t rights[MAX_SHARES] = {0};
     int64_t slots = shares == 1 && mu == 0 && lam == 0 && batch <= DIRECT_MAX ? batch : 1;
-    /* one thread: examples two at a time, for floats (a pair of double-precision examples spills more
-       vectors to memory than it gains: 2% slower) */
-    char *base = FN(scratch)(&net, s, shares, 1, slots, shares == 1 && sizeof(REAL) == 4);
+    /* examples two at a time, for floats (a pair of double-precision examples spills more vectors to memory
+       than it gains: 2% slower) */
+    char *base = FN(scratch)(&net, s, shares, 1, slots, sizeof(REAL) == 4 && 2 * shares <= MAX_SHARES);
     if (!base) return -1;
     if (shares == 1) {
         FN(sgd_serial)(&net, s, start, stop, batch, &costs[0], &rights[0]);
     } else {
-        FN(Job) job = {&net, s, shares, start, stop, batch, costs, rights, {0, 0, 0}};
+        FN(Job) job = {&net, s, shares, sizeof(REAL) == 4 && 2 * shares <= MAX_SHARES, start, stop, batch, costs,
+                       rights, {0, 0, 0}};
         run_threads(FN(sgd_thread), &job, threads < shares ? threads : shares, &job.bar);
     }
     for (int t = 0; t < shares; t++) {
