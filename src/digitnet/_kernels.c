@@ -1286,15 +1286,15 @@ static void FN(init_net)(FN(Net) *net, const Images *im, int hidden, int cost, c
    straight from each example's inked pixels and delta, W^T += (-eta/m) x delta^T, after the mini-batch's
    forward and backward passes (which all read the weights before the step): no gradient to sum, zero
    and step, and only the rows of inked pixels are touched. */
-KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, int64_t start, int64_t stop, int64_t batch,
-                                  double *total, int64_t *right) {
+KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, FN(Scratch) *s2, int64_t start, int64_t stop,
+                                  int64_t batch, double *total, int64_t *right) {
     const int64_t *lay = net->lay;
     int direct = net->mu == 0 && net->lam == 0 && batch <= DIRECT_MAX;
     FN(transpose)(net->W, lay, net->L, s->Wn);
     for (int64_t s0 = start; s0 < stop; s0 += batch) {
         int64_t e = s0 + batch < stop ? s0 + batch : stop;
         REAL m = (REAL)(e - s0);
-        *total += FN(examples)(net, s, sizeof(REAL) == 4 ? s + 1 : NULL, s0, e, stop, direct, right);  /* see sgd */
+        *total += FN(examples)(net, s, s2, s0, e, stop, direct, right);
         if (direct)
             for (int64_t i = 0; i < e - s0; i++)
                 FN(outer_inked)(net->W + lay[WO], lay[ROWS], lay[KP], s->idx + i * net->ink_room, s->xv + i * net->ink_room,
@@ -1376,14 +1376,14 @@ static int FN(sgd)(const Images *im, const REAL *Y, const int64_t *order, int64_
     int64_t rights[MAX_SHARES] = {0};
     int64_t slots = shares == 1 && mu == 0 && lam == 0 && batch <= DIRECT_MAX ? batch : 1;
     /* examples two at a time, for floats (a pair of double-precision examples spills more vectors to memory
-       than it gains: 2% slower) */
-    char *base = FN(scratch)(&net, s, shares, 1, slots, sizeof(REAL) == 4 && 2 * shares <= MAX_SHARES);
+       than it gains: 2% slower): share t's second example in s[shares + t] */
+    int pairs = sizeof(REAL) == 4 && 2 * shares <= MAX_SHARES;
+    char *base = FN(scratch)(&net, s, shares, 1, slots, pairs);
     if (!base) return -1;
     if (shares == 1) {
-        FN(sgd_serial)(&net, s, start, stop, batch, &costs[0], &rights[0]);
+        FN(sgd_serial)(&net, s, pairs ? s + 1 : NULL, start, stop, batch, &costs[0], &rights[0]);
     } else {
-        FN(Job) job = {&net, s, shares, sizeof(REAL) == 4 && 2 * shares <= MAX_SHARES, start, stop, batch, costs,
-                       rights, {0, 0, 0}};
+        FN(Job) job = {&net, s, shares, pairs, start, stop, batch, costs, rights, {0, 0, 0}};
         run_threads(FN(sgd_thread), &job, threads < shares ? threads : shares, &job.bar);
     }
     for (int t = 0; t < shares; t++) {
