@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -327,6 +328,19 @@ def test_a_thread_that_runs_for_an_instant_does_not_take_a_core(monkeypatch):
     assert engine._other_runnable() == 1
     readings = iter([1])  # this thread alone: one reading is enough (a second would raise StopIteration)
     assert engine._other_runnable() == 0
+
+
+def test_the_load_readings_are_spread_out_so_a_passing_thread_is_not_in_all_of_them(monkeypatch):
+    times = []
+
+    def reading():
+        times.append(time.perf_counter())
+        return 2  # something else is running in every reading: all LOAD_READS of them are taken
+
+    monkeypatch.setattr(engine, "_runnable_now", reading)
+    assert engine._other_runnable() == 1
+    assert len(times) == engine.LOAD_READS
+    assert min(np.diff(times)) >= engine.LOAD_READ_GAP
 
 
 # -- the forward pass ---------------------------------------------------------------------------------------

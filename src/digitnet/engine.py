@@ -16,6 +16,7 @@ numpy. The kernels are ordinary machine code: nothing is compiled when digitnet 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -101,20 +102,24 @@ def threads() -> int:
     return max(1, min(cores, cores - _other_runnable()))
 
 
-LOAD_READS = 3  # /proc/loadavg read this many times for one choice of threads
+LOAD_READS = 3  # /proc/loadavg read this many times for one choice of threads,
+LOAD_READ_GAP = 0.0003  # seconds apart
 
 
 def _other_runnable() -> int:
     """How many threads of other work keep a core busy now: the fewest of LOAD_READS readings of
-    /proc/loadavg's "running/total" (which counts the reading thread too), so that a thread that runs
-    for an instant (a timer, a daemon waking) does not halve a whole epoch's threads; 0 where that
-    is not known. A reading of 1 (this thread alone) ends the count: no reading can be lower, and an
+    /proc/loadavg's "running/total" (which counts the reading thread too), LOAD_READ_GAP seconds
+    apart, so that a thread that runs for an instant (a timer, a kernel worker waking) does not halve
+    a whole epoch's threads; 0 where that is not known. Read back to back, the readings all caught the
+    same passing thread: on an idle machine 1 call in 200 chose one thread; LOAD_READ_GAP apart, 1
+    in 3,000. A reading of 1 (this thread alone) ends the count: no reading can be lower, and an
     idle machine, the common case, pays for one reading, not LOAD_READS, on each call of the engine."""
     try:
         fewest = _runnable_now()
         for _ in range(LOAD_READS - 1):
             if fewest <= 1:
                 break
+            time.sleep(LOAD_READ_GAP)
             fewest = min(fewest, _runnable_now())
         return max(0, fewest - 1)
     except (OSError, ValueError, IndexError):
