@@ -182,14 +182,16 @@ def test_soft_targets_as_in_the_reference():
 # -- the threads --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_threaded_kernel_matches_reference(monkeypatch, dtype):
-    # The examples of each mini-batch split in SHARES shares (run on two threads where there are two).
+@pytest.mark.parametrize(("mu", "lam"), [(0.9, 1e-4), (0.0, 0.0)])
+def test_threaded_kernel_matches_reference(monkeypatch, dtype, mu, lam):
+    # The examples of each mini-batch split in SHARES shares (run on two threads where there are two);
+    # each thread steps a slice of the weights from all the shares' gradients and zeroes its own shares'.
     monkeypatch.setattr(engine, "PARALLEL_MIN_BATCH", 1)
     monkeypatch.setattr(engine, "_thread_count", 2)
     X = images(405, 60, seed=7)
     y = labels(405, 10, seed=7)
     net = Network((60, 20, 12, 10), seed=8, dtype=dtype)
-    results = train_both(net, X, y, batch_size=20, eta=0.5, mu=0.9, lam=1e-4)
+    results = train_both(net, X, y, batch_size=20, eta=0.5, mu=mu, lam=lam)
     assert_same_training(*results, dtype)
 
 

@@ -1200,27 +1200,28 @@ INLINE double FN(examples)(const FN(Net) *net, FN(Scratch) *s, FN(Scratch) *s2, 
     return total;
 }
 
-/* v = mu v - eta (G/m + lambda W); W += v on [lo, hi) (plain SGD: W -= eta G/m); then G = 0 */
-INLINE void FN(step)(REAL *restrict W, REAL *restrict vW, REAL *restrict G, int64_t lo, int64_t hi, REAL m,
-                     REAL eta, REAL mu, REAL lam) {
-    if (mu != 0) {
-        for (int64_t i = lo; i < hi; i++) {
-            REAL g = G[i] / m;
-            if (lam != 0) g = g + lam * W[i];
-            REAL v = mu * vW[i] - eta * g;
-            vW[i] = v;
-            W[i] += v;
-            G[i] = 0;
-        }
-    } else if (lam != 0) {
-        for (int64_t i = lo; i < hi; i++) {
-            W[i] -= eta * (G[i] / m + lam * W[i]);
-            G[i] = 0;
-        }
-    } else {
-        for (int64_t i = lo; i < hi; i++) {
-            W[i] -= eta * (G[i] / m);
-            G[i] = 0;
+/* The step on [lo, hi) (whole blocks) from the gradient G = G[0] + G[1] + ... + G[S - 1], summed in that order:
+   v = mu v - eta (G/m + lambda W); W += v (plain SGD: W -= eta G/m); then G[t] = 0 there for each t in the
+   bits of `zero` (the others are zeroed by their own threads: see sgd_thread). One pass whatever the number
+   of gradients (the threads' shares), a block at a time. */
+INLINE void FN(step)(REAL *restrict W, REAL *restrict vW, REAL *const *G, int S, uint64_t zero, int64_t lo,
+                     int64_t hi, REAL m, REAL eta, REAL mu, REAL lam) {
+    const V none = {0};
+    for (int64_t i = lo; i < hi; i += B) {
+        V g = CAT(G[0] + i);
+        for (int t = 1; t < S; t++) g += CAT(G[t] + i);
+        for (int t = 0; t < S; t++)
+            if (zero >> t & 1) AT(G[t] + i) = none;
+        g = g / m;
+        if (mu != 0) {
+            if (lam != 0) g = g + lam * CAT(W + i);
+            V v = mu * CAT(vW + i) - eta * g;
+            AT(vW + i) = v;
+            AT(W + i) += v;
+        } else if (lam != 0) {
+            AT(W + i) -= eta * (g + lam * CAT(W + i));
+        } else {
+            AT(W + i) -= eta * g;
         }
     }
 }
@@ -1302,14 +1303,19 @@ KERNEL static void FN(sgd_serial)(const FN(Net) *net, FN(Scratch) *s, FN(Scratch
         for (int64_t l = 0; l < net->L; l++) {
             const int64_t *c = lay + l * LAY;
             if (l > 0 || !direct)
-                FN(step)(net->W, net->vW, s->G, c[WO], c[WO] + c[ROWS] * c[KP], m, net->eta, net->mu, net->lam);
-            FN(step)(net->b, net->vb, s->Gb, c[AO], c[AO] + c[KP], m, net->eta, net->mu, 0);  /* b not decayed */
+                FN(step)(net->W, net->vW, &s->G, 1, 1, c[WO], c[WO] + c[ROWS] * c[KP], m, net->eta, net->mu, net->lam);
+            FN(step)(net->b, net->vb, &s->Gb, 1, 1, c[AO], c[AO] + c[KP], m, net->eta, net->mu, 0);  /* b not decayed */
         }
         FN(transpose)(net->W, lay, net->L, s->Wn);
     }
 }
 
 /* -- SGD with each mini-batch's examples cut into shares, on threads ------------------------------------ */
+
+/* Where slice u of S of n parameters starts (whole blocks; slice S: the end), for the step on threads */
+INLINE int64_t FN(slice_at)(int64_t n, int S, int u) {
+    return u == S ? n : (int64_t)u * n / S / B * B;
+}
 
 typedef struct {
     const FN(Net) *net;
@@ -1321,38 +1327,37 @@ typedef struct {
     Barrier bar;
 } FN(Job);
 
-/* sum the shares' gradients into share 0's, in share order, on [lo, hi); the others are zeroed */
-INLINE void FN(sum_shares)(FN(Scratch) *s, int shares, int bias, int64_t lo, int64_t hi) {
-    for (int t = 1; t < shares; t++) {
-        REAL *restrict g0 = bias ? s[0].Gb : s[0].G, *restrict g = bias ? s[t].Gb : s[t].G;
-        for (int64_t i = lo; i < hi; i++) {
-            g0[i] += g[i];
-            g[i] = 0;
-        }
-    }
-}
-
 KERNEL static void FN(sgd_thread)(void *arg, int t, int threads) {
     FN(Job) *job = arg;
     const FN(Net) *net = job->net;
     int S = job->shares;
+    REAL *G[MAX_SHARES], *Gb[MAX_SHARES];  /* the shares' gradients, summed in share order by step */
+    for (int sh = 0; sh < S; sh++) {
+        G[sh] = job->s[sh].G;
+        Gb[sh] = job->s[sh].Gb;
+    }
+    uint64_t own = 0;  /* this thread's shares */
+    for (int sh = t; sh < S; sh += threads) own |= (uint64_t)1 << sh;
     for (int64_t s0 = job->start; s0 < job->stop; s0 += job->batch) {
         int64_t e = s0 + job->batch < job->stop ? s0 + job->batch : job->stop, m = e - s0;
         for (int sh = t; sh < S; sh += threads) {
+            if (s0 > job->start)  /* its gradient where the other threads stepped: they read it, but only its
+                 own thread writes it, so that it stays in this core's cache (when another core zeroed it, the
+                 first example's sums fetched each of those lines back) */
+                for (int u = 0; u < S; u++)
+                    if (u % threads != t) {
+                        int64_t lo = FN(slice_at)(net->n_w, S, u), hi = FN(slice_at)(net->n_w, S, u + 1);
+                        memset(G[sh] + lo, 0, (hi - lo) * sizeof(REAL));
+                    }
             FN(transpose)(net->W, net->lay, net->L, job->s[sh].Wn);
             job->costs[sh] += FN(examples)(net, &job->s[sh], job->pairs ? &job->s[S + sh] : NULL, s0 + sh * m / S,
                                            s0 + (sh + 1) * m / S, job->stop, 0, &job->rights[sh]);
         }
         barrier_wait(&job->bar);
-        for (int sh = t; sh < S; sh += threads) {  /* share sh's slice of the weights, whole blocks */
-            int64_t lo = (int64_t)sh * net->n_w / S / B * B;
-            int64_t hi = sh == S - 1 ? net->n_w : (int64_t)(sh + 1) * net->n_w / S / B * B;
-            FN(sum_shares)(job->s, S, 0, lo, hi);
-            FN(step)(net->W, net->vW, job->s[0].G, lo, hi, (REAL)m, net->eta, net->mu, net->lam);
-            if (sh == 0) {
-                FN(sum_shares)(job->s, S, 1, 0, net->n_a);
-                FN(step)(net->b, net->vb, job->s[0].Gb, 0, net->n_a, (REAL)m, net->eta, net->mu, 0);
-            }
+        for (int sh = t; sh < S; sh += threads) {  /* slice sh of the weights */
+            FN(step)(net->W, net->vW, G, S, own, FN(slice_at)(net->n_w, S, sh), FN(slice_at)(net->n_w, S, sh + 1), (REAL)m,
+                     net->eta, net->mu, net->lam);
+            if (sh == 0) FN(step)(net->b, net->vb, Gb, S, ~(uint64_t)0, 0, net->n_a, (REAL)m, net->eta, net->mu, 0);
         }
         barrier_wait(&job->bar);
     }
