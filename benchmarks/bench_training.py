@@ -411,8 +411,30 @@ def implementations(data: Data, batch_size: int, quick: bool) -> list[Implementa
 
 # -- timing ---------------------------------------------------------------------------------------------------
 
+WARM_UP_SECONDS = 0.3
+
+
+def warm_the_cores(data: Data) -> None:
+    """Keep every core busy for WARM_UP_SECONDS, with a network of its own (so that no implementation
+    trains for longer than the others): after the pause between two implementations, the machine's
+    second core ran the next few tenths of a second slower. Seen on a 2-core virtual machine, a
+    mini-batch-1000 epoch took 0.024 s instead of 0.016 s for about 0.3 s after 0.6 s of idling, which
+    the 0.05 s warm-up epoch of the fastest implementations did not cover."""
+    from digitnet import Network, engine
+    from digitnet.training import SGD
+
+    net, opt, run = Network(SIZES, seed=1, dtype=np.float32), SGD(ETA), engine.select("auto")
+    opt.init_state(net)
+    images = engine.pack(net, data.X_u8[:10_000], "auto")
+    Y = data.Y[:10_000]
+    until = time.perf_counter() + WARM_UP_SECONDS
+    while time.perf_counter() < until:
+        run(net, images, Y, np.arange(len(Y)), 1000, opt)
+
+
 def time_training(data: Data, batch_size: int, rounds: int, quick: bool, seed: int) -> list[dict[str, Any]]:
-    """Seconds per epoch of every implementation: a warm-up epoch then ``rounds`` timed ones, the median.
+    """Seconds per epoch of every implementation: after a pause and WARM_UP_SECONDS of work on every core
+    (warm_the_cores), a warm-up epoch then ``rounds`` timed ones, the median.
 
     Every implementation trains on the same shuffles. One implementation runs all its epochs, then
     the next (after a pause): PyTorch's thread pool keeps their threads spinning for
@@ -424,6 +446,7 @@ def time_training(data: Data, batch_size: int, rounds: int, quick: bool, seed: i
     results = []
     for impl in impls:
         time.sleep(0.5)  # let the previous implementation's threads go to sleep
+        warm_the_cores(data)
         if isinstance(impl, DigitnetFit):  # fit runs its epochs, on its own shuffles, in one call
             times = impl.epochs(len(orders))
         else:
